@@ -1,0 +1,99 @@
+// bind_ops.cpp: element-wise ops and reductions.
+#include "bind.h"
+#include "kernels/elementwise.h"
+#include "kernels/reduce.h"
+
+namespace pynn {
+namespace {
+
+// The optional out= argument: None or a tensor.
+const Tensor* out_arg(const char* op, py::handle out) {
+  if (out.is_none()) return nullptr;
+  const Tensor* t = as_tensor(out);
+  PYNN_CHECK_KIND(TypeError, t, op, ": out must be a pynn Tensor, got ", Py_TYPE(out.ptr())->tp_name);
+  return t;
+}
+
+// With out= the function returns the very same Python object, as NumPy does.
+py::object result(Tensor r, py::handle out) {
+  if (!out.is_none()) return py::reinterpret_borrow<py::object>(out);
+  return py::cast(std::move(r));
+}
+
+}  // namespace
+
+void bind_ops(py::module_& m) {
+#define PYNN_BIND_BINARY(name)                                                                \
+  m.def(#name, [](py::handle a, py::handle b, py::handle out) {                               \
+    std::vector<Tensor> ab = resolve_operands(#name, {a, b});                                 \
+    const Tensor* o = out_arg(#name, out);                                                    \
+    Tensor r;                                                                                 \
+    {                                                                                         \
+      py::gil_scoped_release nogil;                                                           \
+      r = ew_binary(BinaryOp::name, ab[0], ab[1], o);                                         \
+    }                                                                                         \
+    return result(std::move(r), out);                                                         \
+  }, py::arg("a"), py::arg("b"), py::arg("out") = py::none());
+  PYNN_BINARY_OPS(PYNN_BIND_BINARY)
+#undef PYNN_BIND_BINARY
+
+#define PYNN_BIND_UNARY(name)                                                                 \
+  m.def(#name, [](py::handle x, py::handle out) {                                             \
+    Tensor xt = resolve_operands(#name, {x})[0];                                              \
+    const Tensor* o = out_arg(#name, out);                                                    \
+    Tensor r;                                                                                 \
+    {                                                                                         \
+      py::gil_scoped_release nogil;                                                           \
+      r = ew_unary(UnaryOp::name, xt, o);                                                     \
+    }                                                                                         \
+    return result(std::move(r), out);                                                         \
+  }, py::arg("x"), py::arg("out") = py::none());
+  PYNN_UNARY_OPS(PYNN_BIND_UNARY)
+#undef PYNN_BIND_UNARY
+
+  m.def("where", [](py::handle cond, py::handle a, py::handle b) {
+    Tensor c = resolve_operands("where", {cond})[0];
+    std::vector<Tensor> ab = resolve_operands("where", {a, b});
+    py::gil_scoped_release nogil;
+    return ew_where(c, ab[0], ab[1]);
+  }, py::arg("condition"), py::arg("x"), py::arg("y"));
+
+  m.def("clip", [](py::handle x, py::handle lo, py::handle hi, py::handle out) {
+    // Weak bounds resolve against x (None bounds are left out).
+    std::vector<Tensor> v;
+    if (lo.is_none() && hi.is_none()) v = resolve_operands("clip", {x});
+    else if (lo.is_none()) v = resolve_operands("clip", {x, hi});
+    else if (hi.is_none()) v = resolve_operands("clip", {x, lo});
+    else v = resolve_operands("clip", {x, lo, hi});
+    const Tensor* lop = lo.is_none() ? nullptr : &v[1];
+    const Tensor* hip = hi.is_none() ? nullptr : &v[lo.is_none() ? 1 : 2];
+    const Tensor* o = out_arg("clip", out);
+    Tensor r;
+    {
+      py::gil_scoped_release nogil;
+      r = ew_clip(v[0], lop, hip, o);
+    }
+    return result(std::move(r), out);
+  }, py::arg("x"), py::arg("a_min"), py::arg("a_max"), py::arg("out") = py::none());
+
+  py::enum_<ReduceOp>(m, "_ReduceOp")
+      .value("sum", ReduceOp::sum).value("mean", ReduceOp::mean)
+      .value("max", ReduceOp::max).value("min", ReduceOp::min)
+      .value("argmax", ReduceOp::argmax).value("argmin", ReduceOp::argmin);
+
+  m.def("_reduce", [](ReduceOp op, py::handle x, py::handle axis, bool keepdims) {
+    Tensor xt = resolve_operands("reduce", {x})[0];
+    bool all;
+    std::vector<int64_t> axes = axes_from_py(axis, &all);
+    py::gil_scoped_release nogil;
+    return reduce(op, xt, axes, all, keepdims);
+  }, py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("keepdims"));
+
+  m.def("_sum_to", [](const Tensor& x, py::handle shape) {
+    Dims d = dims_from_py(shape, "shape");
+    py::gil_scoped_release nogil;
+    return reduce_sum_to(x, d);
+  });
+}
+
+}  // namespace pynn

@@ -1,0 +1,156 @@
+// bind_tensor.cpp: the Tensor class, its buffer, views and indexing.
+#include <pybind11/stl.h>
+
+#include "bind.h"
+#include "kernels/elementwise.h"
+
+namespace pynn {
+namespace {
+
+const char* buffer_format(DType d) {
+  switch (d) {
+    case DType::Bool: return "?";
+    case DType::UInt8: return "B";
+    case DType::Int32: return "i";
+    case DType::Int64: return "q";
+    case DType::Float32: return "f";
+    case DType::Float64: return "d";
+  }
+  return "B";
+}
+
+py::tuple dims_tuple(const Dims& d) {
+  py::tuple t(d.n);
+  for (int i = 0; i < d.n; ++i) t[i] = py::int_(d[i]);
+  return t;
+}
+
+std::vector<IndexItem> parse_index(py::handle key) {
+  std::vector<IndexItem> items;
+  auto one = [&](py::handle k) {
+    IndexItem it{};
+    PyObject* o = k.ptr();
+    if (o == Py_Ellipsis) {
+      it.kind = IndexItem::Ellipsis;
+    } else if (o == Py_None) {
+      it.kind = IndexItem::NewAxis;
+    } else if (PySlice_Check(o)) {
+      Py_ssize_t start, stop, step;
+      if (PySlice_Unpack(o, &start, &stop, &step) < 0) throw py::error_already_set();
+      it.kind = IndexItem::Slice;
+      it.start = start;
+      it.stop = stop;
+      it.step = step;
+      it.has_start = it.has_stop = true;  // PySlice_Unpack already mapped None to the extremes
+    } else if (!PyBool_Check(o) && PyIndex_Check(o)) {
+      py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+      if (!idx) throw py::error_already_set();
+      it.kind = IndexItem::Int;
+      it.start = idx.cast<int64_t>();
+    } else {
+      throw IndexError(detail::cat(
+          "only integers, slices (`:`), ellipsis (`...`) and None are valid indices for a pynn tensor, got ",
+          Py_TYPE(o)->tp_name, " (advanced indexing is not supported)"));
+    }
+    items.push_back(it);
+  };
+  if (PyTuple_Check(key.ptr())) {
+    for (py::handle k : py::reinterpret_borrow<py::tuple>(key)) one(k);
+  } else {
+    one(key);
+  }
+  return items;
+}
+
+std::vector<int64_t> int_list(py::handle h) {
+  Dims d = dims_from_py(h, "axes");
+  return std::vector<int64_t>(d.begin(), d.end());
+}
+
+}  // namespace
+
+void bind_tensor(py::module_& m) {
+  py::class_<Tensor>(m, "Tensor", py::buffer_protocol(), py::dynamic_attr(),
+                     "A strided n-dimensional array (storage + offset + shape + strides + dtype).")
+      .def_buffer([](const Tensor& t) {
+        std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end()), strides(t.strides.begin(), t.strides.end());
+        return py::buffer_info(t.data(), t.elsize(), buffer_format(t.dtype), t.ndim(), shape, strides, false);
+      })
+      .def_property_readonly("shape", [](const Tensor& t) { return dims_tuple(t.shape); })
+      .def_property_readonly("strides", [](const Tensor& t) { return dims_tuple(t.strides); },
+                             "Byte strides, as NumPy's.")
+      .def_property_readonly("ndim", &Tensor::ndim)
+      .def_property_readonly("size", &Tensor::numel)
+      .def_property_readonly("itemsize", &Tensor::elsize)
+      .def_property_readonly("nbytes", [](const Tensor& t) { return t.numel() * t.elsize(); })
+      .def_property_readonly("_dtype_code", [](const Tensor& t) { return static_cast<int>(t.dtype); })
+      .def_property_readonly("_data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data()); })
+      .def("is_contiguous", &Tensor::is_contiguous)
+      .def("__len__",
+           [](const Tensor& t) {
+             PYNN_CHECK_KIND(TypeError, t.ndim() > 0, "len() of a 0-d tensor");
+             return t.shape[0];
+           })
+      .def("__getitem__", [](const Tensor& t, py::handle key) { return tensor_index(t, parse_index(key)); })
+      .def("__setitem__",
+           [](const Tensor& t, py::handle key, py::handle value) {
+             Tensor view = tensor_index(t, parse_index(key));
+             // The value takes the tensor's dtype (NumPy's assignment casting);
+             // a Python int must fit it.
+             Tensor v = resolve_operands("setitem", {value, py::cast(tensor_empty(Dims{}, t.dtype))})[0];
+             py::gil_scoped_release nogil;
+             ew_copy("setitem", view, v);
+           })
+      .def("_reshape",
+           [](const Tensor& t, py::handle shape) {
+             Dims d = dims_from_py(shape, "shape");
+             py::gil_scoped_release nogil;
+             return ew_reshape(t, d);
+           })
+      .def("_transpose",
+           [](const Tensor& t, py::handle axes) {
+             return tensor_transpose(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes));
+           })
+      .def("_expand_dims", [](const Tensor& t, py::handle axes) { return tensor_expand_dims(t, int_list(axes)); })
+      .def("_squeeze",
+           [](const Tensor& t, py::handle axes) {
+             return tensor_squeeze(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes), axes.is_none());
+           })
+      .def("_broadcast_to",
+           [](const Tensor& t, py::handle shape) {
+             return tensor_broadcast_to("broadcast_to", t, dims_from_py(shape, "shape"));
+           })
+      .def("_astype",
+           [](const Tensor& t, int code) {
+             DType d = dtype_from_code(code);
+             py::gil_scoped_release nogil;
+             return ew_astype(t, d);
+           })
+      .def("_contiguous", [](const Tensor& t) {
+        py::gil_scoped_release nogil;
+        return ew_contiguous(t);
+      })
+      .def("_shares_storage", [](const Tensor& a, const Tensor& b) { return a.storage == b.storage; });
+
+  m.def("from_numpy", &tensor_from_numpy, py::arg("array"),
+        "A tensor sharing memory with a NumPy array (any strides); the array is kept alive.");
+  m.def("_copy_from", [](py::handle obj) {
+    Tensor src = tensor_from_any(obj);
+    py::gil_scoped_release nogil;
+    Tensor r = tensor_empty(src.shape, src.dtype);
+    ew_copy("tensor", r, src);
+    return r;
+  });
+  m.def("_empty", [](py::handle shape, int code) { return tensor_empty(dims_from_py(shape, "shape"), dtype_from_code(code)); });
+  m.def("_full", [](py::handle shape, py::handle value, int code) {
+    Dims d = dims_from_py(shape, "shape");
+    DType dt = dtype_from_code(code);
+    Tensor v = resolve_operands("full", {value})[0];
+    py::gil_scoped_release nogil;
+    Tensor r = tensor_empty(d, dt);
+    ew_copy("full", r, v);
+    return r;
+  });
+}
+
+}  // namespace pynn

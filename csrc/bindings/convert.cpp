@@ -1,0 +1,180 @@
+#include "convert.h"
+
+#include <cstring>
+
+namespace pynn {
+
+const Tensor* as_tensor(py::handle h) {
+  static py::handle tensor_type = py::type::of<Tensor>();
+  if (!PyObject_TypeCheck(h.ptr(), reinterpret_cast<PyTypeObject*>(tensor_type.ptr()))) return nullptr;
+  return &h.cast<const Tensor&>();
+}
+
+Dims dims_from_py(py::handle h, const char* what) {
+  Dims d;
+  if (PyLong_Check(h.ptr()) || PyIndex_Check(h.ptr())) {
+    d.push_back(py::cast<int64_t>(py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()))));
+    return d;
+  }
+  PYNN_CHECK_KIND(TypeError, PySequence_Check(h.ptr()), what, " must be an int or a sequence of ints, not ",
+                  Py_TYPE(h.ptr())->tp_name);
+  for (py::handle item : py::reinterpret_borrow<py::sequence>(h)) {
+    PYNN_CHECK_KIND(TypeError, PyIndex_Check(item.ptr()) && !PyBool_Check(item.ptr()), what,
+                    " must contain only ints, got ", Py_TYPE(item.ptr())->tp_name);
+    py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(item.ptr()));
+    if (!idx) throw py::error_already_set();
+    d.push_back(idx.cast<int64_t>());
+  }
+  return d;
+}
+
+std::vector<int64_t> axes_from_py(py::handle h, bool* all) {
+  *all = h.is_none();
+  std::vector<int64_t> axes;
+  if (*all) return axes;
+  Dims d = dims_from_py(h, "axis");
+  axes.assign(d.begin(), d.end());
+  return axes;
+}
+
+DType dtype_from_code(int code) {
+  PYNN_CHECK_KIND(TypeError, code >= 0 && code < kNumDTypes, "invalid dtype code ", code);
+  return static_cast<DType>(code);
+}
+
+namespace {
+
+enum class Weak { None, Bool, Int, Float };
+
+Weak weak_kind(py::handle h) {
+  PyObject* o = h.ptr();
+  if (PyBool_Check(o)) return Weak::Bool;
+  if (PyLong_CheckExact(o)) return Weak::Int;
+  if (PyFloat_CheckExact(o)) return Weak::Float;
+  return Weak::None;
+}
+
+template <class T>
+Tensor scalar_of(T v, DType d) {
+  Tensor t = tensor_empty(Dims{}, d);
+  dispatch_dtype(d, [&](auto tag) {
+    using U = typename decltype(tag)::type;
+    *reinterpret_cast<U*>(t.data()) = static_cast<U>(v);
+  });
+  return t;
+}
+
+// A weak scalar given the promoted dtype of the strong operands (or none).
+Tensor weak_scalar(py::handle h, Weak kind, bool have_strong, DType strong) {
+  switch (kind) {
+    case Weak::Bool:
+      return scalar_of<bool>(h.ptr() == Py_True, DType::Bool);
+    case Weak::Float: {
+      double v = PyFloat_AS_DOUBLE(h.ptr());
+      return scalar_of(v, have_strong && is_float(strong) ? strong : DType::Float64);
+    }
+    case Weak::Int: {
+      DType d = !have_strong || strong == DType::Bool ? DType::Int64 : strong;
+      int overflow = 0;
+      long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
+      if (is_float(d)) return scalar_of(overflow ? PyLong_AsDouble(h.ptr()) : static_cast<double>(v), d);
+      bool fits = !overflow;
+      if (fits && d == DType::UInt8) fits = v >= 0 && v <= 255;
+      if (fits && d == DType::Int32) fits = v >= INT32_MIN && v <= INT32_MAX;
+      if (!fits) {
+        std::string repr = py::str(h);
+        PyErr_Format(PyExc_OverflowError, "Python integer %s out of bounds for %s", repr.c_str(), dtype_name(d));
+        throw py::error_already_set();
+      }
+      return scalar_of(static_cast<int64_t>(v), d);
+    }
+    default:
+      break;
+  }
+  throw InternalError("weak_scalar: not a scalar");
+}
+
+}  // namespace
+
+std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values) {
+  (void)op;
+  std::vector<Tensor> out(values.size());
+  std::vector<Weak> kinds(values.size());
+  bool have_strong = false;
+  DType strong = DType::Bool;
+  size_t i = 0;
+  for (py::handle h : values) {
+    kinds[i] = weak_kind(h);
+    if (kinds[i] == Weak::None) {
+      const Tensor* t = as_tensor(h);
+      out[i] = t ? *t : tensor_from_any(h);
+      strong = have_strong ? promote(strong, out[i].dtype) : out[i].dtype;
+      have_strong = true;
+    }
+    ++i;
+  }
+  i = 0;
+  for (py::handle h : values) {
+    if (kinds[i] != Weak::None) out[i] = weak_scalar(h, kinds[i], have_strong, strong);
+    ++i;
+  }
+  return out;
+}
+
+namespace {
+
+void release_pyobject(void* ctx, void*, int64_t) {
+  PyGILState_STATE s = PyGILState_Ensure();
+  Py_DECREF(static_cast<PyObject*>(ctx));
+  PyGILState_Release(s);
+}
+
+DType dtype_from_numpy(const py::dtype& dt) {
+  char kind = dt.kind();
+  int64_t size = dt.itemsize();
+  bool native = dt.byteorder() != '>' ;
+  if (native) {
+    if (kind == 'b' && size == 1) return DType::Bool;
+    if (kind == 'u' && size == 1) return DType::UInt8;
+    if (kind == 'i' && size == 4) return DType::Int32;
+    if (kind == 'i' && size == 8) return DType::Int64;
+    if (kind == 'f' && size == 4) return DType::Float32;
+    if (kind == 'f' && size == 8) return DType::Float64;
+  }
+  std::string name = py::str(dt);
+  throw TypeError(detail::cat("unsupported dtype ", name,
+                              ": pynn supports bool, uint8, int32, int64, float32 and float64"));
+}
+
+}  // namespace
+
+Tensor tensor_from_numpy(py::handle h) {
+  PYNN_CHECK_KIND(TypeError, py::isinstance<py::array>(h), "from_numpy: expected a numpy.ndarray, got ",
+                  Py_TYPE(h.ptr())->tp_name);
+  auto arr = py::reinterpret_borrow<py::array>(h);
+  Tensor t;
+  t.dtype = dtype_from_numpy(arr.dtype());
+  PYNN_CHECK(arr.ndim() <= kMaxDims, "from_numpy: pynn supports at most ", kMaxDims, " dimensions, got ", arr.ndim());
+  int64_t isz = itemsize(t.dtype);
+  auto addr = reinterpret_cast<uintptr_t>(arr.data());
+  bool aligned = addr % isz == 0;
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
+    t.shape.push_back(arr.shape(i));
+    t.strides.push_back(arr.strides(i));
+    if (arr.strides(i) % isz != 0) aligned = false;
+  }
+  PYNN_CHECK(aligned, "from_numpy: the array's data is not aligned to its ", isz,
+             "-byte items; pynn shares only aligned memory, copy it with pynn.tensor(a)");
+  Py_INCREF(h.ptr());
+  t.storage = storage_wrap(const_cast<void*>(arr.data()), arr.nbytes(), &release_pyobject, h.ptr());
+  return t;
+}
+
+Tensor tensor_from_any(py::handle obj) {
+  if (const Tensor* t = as_tensor(obj)) return *t;
+  if (py::isinstance<py::array>(obj)) return tensor_from_numpy(obj);
+  static py::object asarray = py::module_::import("numpy").attr("asarray");
+  return tensor_from_numpy(asarray(obj));
+}
+
+}  // namespace pynn

@@ -1,0 +1,40 @@
+// convert.h: Python objects <-> core types, for the bindings only.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace pynn {
+namespace py = pybind11;
+
+// The tensor behind h, or null when h is not a pynn Tensor.
+const Tensor* as_tensor(py::handle h);
+
+// Dims from an int or a sequence of ints (a shape argument).
+Dims dims_from_py(py::handle h, const char* what);
+// Axes from None (-> all=true), an int or a sequence of ints.
+std::vector<int64_t> axes_from_py(py::handle h, bool* all);
+
+DType dtype_from_code(int code);
+
+// Note [Weak scalars]
+// Python bool/int/float operands are "weak" (NumPy 2, NEP 50): they take the
+// dtype of the tensor operands (an int becomes int32 beside int32, and must fit
+// it, else OverflowError like NumPy), except that a float beside integers gives
+// float64 and an int beside bools gives int64. Operands that are neither
+// tensors nor plain Python scalars (NumPy arrays and scalars, lists) are
+// converted with their own dtype, as NumPy treats them: strong.
+// resolve_operands turns every handle into a tensor following these rules.
+std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values);
+
+// A NumPy array as a tensor that shares its memory and keeps it alive.
+Tensor tensor_from_numpy(py::handle array);
+// Any array-like (tensor, NumPy array, list, scalar) as a tensor; NumPy-like
+// conversion for lists and scalars (converted through numpy.asarray).
+Tensor tensor_from_any(py::handle obj);
+
+}  // namespace pynn

@@ -1,0 +1,107 @@
+#include "iter.h"
+
+#include <algorithm>
+
+namespace pynn {
+
+Iter iter_make(int nops, const Tensor* const* operands, int order_by) {
+  PYNN_ASSERT(nops >= 1 && nops <= kMaxOperands);
+  const Dims& shape = operands[0]->shape;
+  int nd = shape.n;
+  for (int k = 0; k < nops; ++k) PYNN_ASSERT(operands[k]->shape == shape, "iterator operands differ in shape");
+
+  Iter it;
+  it.nops = nops;
+  it.numel = shape_numel(shape);
+  for (int k = 0; k < nops; ++k) it.base[k] = operands[k]->data();
+
+  // 1. Order axes: decreasing |stride| of the chosen operand, ties keep C order.
+  int perm[kMaxDims];
+  for (int i = 0; i < nd; ++i) perm[i] = i;
+  const Dims& key = operands[order_by]->strides;
+  std::stable_sort(perm, perm + nd, [&](int a, int b) {
+    int64_t sa = key[a] < 0 ? -key[a] : key[a], sb = key[b] < 0 ? -key[b] : key[b];
+    return sa > sb;
+  });
+
+  // 2 + 3. Drop size-1 axes and coalesce chained neighbours.
+  int out = 0;
+  for (int j = 0; j < nd; ++j) {
+    int ax = perm[j];
+    int64_t ext = shape[ax];
+    if (ext == 1) continue;
+    if (out > 0) {
+      bool chain = true;
+      for (int k = 0; k < nops; ++k)
+        if (it.strides[out - 1][k] != ext * operands[k]->strides[ax]) chain = false;
+      if (chain) {
+        it.shape[out - 1] *= ext;
+        for (int k = 0; k < nops; ++k) it.strides[out - 1][k] = operands[k]->strides[ax];
+        continue;
+      }
+    }
+    it.shape[out] = ext;
+    for (int k = 0; k < nops; ++k) it.strides[out][k] = operands[k]->strides[ax];
+    ++out;
+  }
+  it.ndim = out;
+  return it;
+}
+
+Iter iter_restrict(const Iter& it, int dim, int64_t lo, int64_t hi) {
+  Iter r = it;
+  for (int k = 0; k < it.nops; ++k) r.base[k] += lo * it.strides[dim][k];
+  r.shape[dim] = hi - lo;
+  r.numel = it.shape[dim] == 0 ? 0 : it.numel / it.shape[dim] * (hi - lo);
+  return r;
+}
+
+void iter_run_range(const Iter& it, int64_t begin, int64_t end, InnerLoop loop) {
+  if (begin >= end) return;
+  const int nops = it.nops;
+  if (it.ndim == 0) {  // a single element
+    int64_t zero[kMaxOperands] = {};
+    char* p[kMaxOperands];
+    for (int k = 0; k < nops; ++k) p[k] = it.base[k];
+    loop(p, zero, 1);
+    return;
+  }
+  const int inner = it.ndim - 1;
+  const int64_t inner_n = it.shape[inner];
+  int64_t inner_strides[kMaxOperands];
+  for (int k = 0; k < nops; ++k) inner_strides[k] = it.strides[inner][k];
+
+  // Multi-index of `begin` (outer axes) and the position within the inner run.
+  int64_t idx[kMaxDims];
+  int64_t rest = begin / inner_n;
+  int64_t pos = begin % inner_n;
+  for (int d = inner - 1; d >= 0; --d) {
+    idx[d] = rest % it.shape[d];
+    rest /= it.shape[d];
+  }
+  char* p[kMaxOperands];
+  for (int k = 0; k < nops; ++k) {
+    p[k] = it.base[k] + pos * inner_strides[k];
+    for (int d = 0; d < inner; ++d) p[k] += idx[d] * it.strides[d][k];
+  }
+  int64_t remaining = end - begin;
+  while (true) {
+    int64_t n = inner_n - pos;
+    if (n > remaining) n = remaining;
+    loop(p, inner_strides, n);
+    remaining -= n;
+    if (remaining == 0) return;
+    // Step to the start of the next inner run.
+    for (int k = 0; k < nops; ++k) p[k] -= pos * inner_strides[k];
+    pos = 0;
+    for (int d = inner - 1; d >= 0; --d) {
+      ++idx[d];
+      for (int k = 0; k < nops; ++k) p[k] += it.strides[d][k];
+      if (idx[d] < it.shape[d]) break;
+      for (int k = 0; k < nops; ++k) p[k] -= idx[d] * it.strides[d][k];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace pynn

@@ -1,0 +1,67 @@
+// tensor.h: the strided tensor and its views.
+//
+// Note [Strided tensor]
+// A tensor is storage + byte offset + shape + byte strides + dtype, exactly
+// NumPy's model, so any NumPy array can be shared without a copy. Strides are
+// in bytes and may be negative or zero. Views (indexing, reshape when
+// possible, transpose, expand_dims, squeeze, broadcast_to) share storage and
+// only change offset/shape/strides. Every element address is a multiple of
+// the itemsize (from_numpy refuses unaligned arrays), so kernels may use
+// typed pointers.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dtype.h"
+#include "shape.h"
+#include "storage.h"
+
+namespace pynn {
+
+struct Tensor {
+  StoragePtr storage;
+  int64_t offset = 0;  // bytes from storage->data to element (0,...,0)
+  Dims shape;
+  Dims strides;  // bytes
+  DType dtype = DType::Float32;
+
+  int ndim() const { return shape.n; }
+  int64_t numel() const { return shape_numel(shape); }
+  int64_t elsize() const { return itemsize(dtype); }
+  char* data() const { return static_cast<char*>(storage->data) + offset; }
+  bool is_contiguous() const;
+};
+
+// ---- creation ----
+// A new C-contiguous tensor (uninitialised).
+Tensor tensor_empty(const Dims& shape, DType dtype);
+// A new tensor with the same shape and the memory order of `like` (NumPy's
+// order="K"), so element-wise results of transposed inputs stay contiguous.
+Tensor tensor_empty_like_layout(const Dims& shape, DType dtype, const Tensor& like);
+
+// ---- views ----
+struct IndexItem {
+  enum Kind { Int, Slice, Ellipsis, NewAxis } kind;
+  int64_t start = 0, stop = 0, step = 1;  // Int uses start; Slice: NumPy semantics with the flags below
+  bool has_start = false, has_stop = false;
+};
+Tensor tensor_index(const Tensor& t, const std::vector<IndexItem>& items);
+// Reshape to `shape` (one -1 allowed) as a view. Returns false when the
+// strides make a view impossible; *out then has the resolved shape and the
+// caller copies (see ops_reshape in kernels/elementwise.h).
+bool tensor_reshape_view(const Tensor& t, const Dims& shape, Tensor* out);
+// perm empty: reverse the axes.
+Tensor tensor_transpose(const Tensor& t, const std::vector<int64_t>& perm);
+Tensor tensor_expand_dims(const Tensor& t, const std::vector<int64_t>& axes);
+// axes empty: every size-1 axis.
+Tensor tensor_squeeze(const Tensor& t, const std::vector<int64_t>& axes, bool all);
+Tensor tensor_broadcast_to(const char* op, const Tensor& t, const Dims& shape);
+
+// ---- memory relations ----
+// The byte range [lo, hi) of storage touched by t (empty when numel == 0).
+void tensor_extent(const Tensor& t, int64_t* lo, int64_t* hi);
+bool tensor_may_overlap(const Tensor& a, const Tensor& b);
+bool tensor_same_layout(const Tensor& a, const Tensor& b);
+
+}  // namespace pynn

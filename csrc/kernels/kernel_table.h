@@ -1,0 +1,85 @@
+// kernel_table.h: the element-wise and reduction inner loops, per ISA.
+//
+// Note [Kernel table]
+// Each op is a functor in loops.h plus one line in the lists below. The loops
+// are instantiated for every dtype in kernels_isa.cpp, which CMake compiles
+// three times (baseline x86-64, AVX2+FMA, AVX-512) into three tables; kernels()
+// returns the table of the ISA in use (core/cpu.h). A null entry means the op
+// does not take that dtype; type resolution (elementwise.cpp) never asks for it.
+#pragma once
+
+#include "core/dtype.h"
+#include "core/iter.h"
+
+namespace pynn {
+
+// X(name): one line per op.
+#define PYNN_BINARY_OPS(X) \
+  X(add)                   \
+  X(subtract)              \
+  X(multiply)              \
+  X(divide)                \
+  X(power)                 \
+  X(maximum)               \
+  X(minimum)               \
+  X(equal)                 \
+  X(not_equal)             \
+  X(greater)               \
+  X(greater_equal)         \
+  X(less)                  \
+  X(less_equal)
+
+#define PYNN_UNARY_OPS(X) \
+  X(negative)             \
+  X(abs)                  \
+  X(exp)                  \
+  X(log)                  \
+  X(sqrt)                 \
+  X(square)               \
+  X(tanh)                 \
+  X(sigmoid)              \
+  X(relu)
+
+enum class BinaryOp : int {
+#define PYNN_ENUM_ENTRY(name) name,
+  PYNN_BINARY_OPS(PYNN_ENUM_ENTRY)
+#undef PYNN_ENUM_ENTRY
+};
+enum class UnaryOp : int {
+#define PYNN_ENUM_ENTRY(name) name,
+  PYNN_UNARY_OPS(PYNN_ENUM_ENTRY)
+#undef PYNN_ENUM_ENTRY
+};
+#define PYNN_COUNT_ENTRY(name) +1
+constexpr int kNumBinaryOps = 0 PYNN_BINARY_OPS(PYNN_COUNT_ENTRY);
+constexpr int kNumUnaryOps = 0 PYNN_UNARY_OPS(PYNN_COUNT_ENTRY);
+#undef PYNN_COUNT_ENTRY
+
+const char* binary_op_name(BinaryOp op);
+const char* unary_op_name(UnaryOp op);
+
+struct KernelTable {
+  // (out, a, b), indexed by the compute dtype of a and b; out has that dtype,
+  // or bool for comparisons.
+  InnerLoop binary[kNumBinaryOps][kNumDTypes];
+  // (out, x), indexed by the dtype of x; out dtype: see unary_result_dtype().
+  InnerLoop unary[kNumUnaryOps][kNumDTypes];
+  InnerLoop cast[kNumDTypes][kNumDTypes];  // [from][to]: (out, x)
+  InnerLoop where[kNumDTypes];             // (out, cond: bool, a, b)
+  InnerLoop clip[kNumDTypes];              // (out, x, lo, hi)
+  // Reductions (Note [Reductions] in reduce.cpp). The accumulator operand has
+  // stride 0 along reduced axes; sums accumulate in double (floats) or int64.
+  InnerLoop reduce_sum[kNumDTypes];        // (acc, x)
+  InnerLoop reduce_max[kNumDTypes];        // (acc, x), acc of the dtype
+  InnerLoop reduce_min[kNumDTypes];
+  InnerLoop reduce_argmax[kNumDTypes];     // (acc_val, acc_idx: int64, x, idx: int64)
+  InnerLoop reduce_argmin[kNumDTypes];
+};
+
+const KernelTable& kernels();
+
+void fill_kernel_table_generic(KernelTable* t);
+void fill_kernel_table_avx2(KernelTable* t);
+void fill_kernel_table_avx512(KernelTable* t);
+
+}  // namespace pynn

@@ -1,0 +1,84 @@
+// kernels_isa.cpp: fills one kernel table (Note [Kernel table]).
+// CMake compiles this file three times with PYNN_ISA set to generic, avx2 and
+// avx512 and the matching -m flags; see CMakeLists.txt.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <tuple>
+#include <utility>
+#include <type_traits>
+
+#include "kernel_table.h"
+#include "vmath.h"  // static inline functions only: internal linkage in each ISA's copy
+
+#ifndef PYNN_ISA
+#error "PYNN_ISA must be defined (generic, avx2 or avx512)"
+#endif
+#define PYNN_CAT2(a, b) a##b
+#define PYNN_CAT(a, b) PYNN_CAT2(a, b)
+
+namespace pynn {
+namespace {
+
+#include "loops.h"
+
+using Types = std::tuple<bool, uint8_t, int32_t, int64_t, float, double>;
+
+template <class F, size_t... I>
+void for_each_type_impl(F&& f, std::index_sequence<I...>) {
+  (f(TypeTag<std::tuple_element_t<I, Types>>{}), ...);
+}
+template <class F>
+void for_each_type(F&& f) { for_each_type_impl(f, std::make_index_sequence<kNumDTypes>{}); }
+
+template <class T> constexpr int idx() { return static_cast<int>(dtype_of<T>()); }
+
+template <class Op>
+void fill_binary(InnerLoop* row) {
+  // A comparison's functor returns bool for int32 operands.
+  constexpr bool kCompare = std::is_same_v<decltype(Op::f(int32_t{}, int32_t{})), bool>;
+  for_each_type([&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (Op::template ok<T>) row[idx<T>()] = &binary_loop<Op, T, std::conditional_t<kCompare, bool, T>>;
+  });
+}
+
+template <class Op>
+void fill_unary(InnerLoop* row) {
+  for_each_type([&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (Op::template ok<T>) row[idx<T>()] = &unary_loop<Op, T>;
+  });
+}
+
+void fill(KernelTable* t) {
+  *t = KernelTable{};
+#define PYNN_FILL_BINARY(name) fill_binary<op_##name>(t->binary[static_cast<int>(BinaryOp::name)]);
+  PYNN_BINARY_OPS(PYNN_FILL_BINARY)
+#undef PYNN_FILL_BINARY
+#define PYNN_FILL_UNARY(name) fill_unary<op_##name>(t->unary[static_cast<int>(UnaryOp::name)]);
+  PYNN_UNARY_OPS(PYNN_FILL_UNARY)
+#undef PYNN_FILL_UNARY
+
+  for_each_type([&](auto tag) {
+    using T = typename decltype(tag)::type;
+    constexpr int i = idx<T>();
+    for_each_type([&](auto to_tag) {
+      using To = typename decltype(to_tag)::type;
+      t->cast[i][idx<To>()] = &cast_loop<T, To>;
+    });
+    t->where[i] = &where_loop<T>;
+    t->clip[i] = &clip_loop<T>;
+    t->reduce_sum[i] = &reduce_sum_loop<T>;
+    t->reduce_max[i] = &reduce_extreme_loop<T, true>;
+    t->reduce_min[i] = &reduce_extreme_loop<T, false>;
+    t->reduce_argmax[i] = &reduce_arg_loop<T, true>;
+    t->reduce_argmin[i] = &reduce_arg_loop<T, false>;
+  });
+}
+
+}  // namespace
+
+void PYNN_CAT(fill_kernel_table_, PYNN_ISA)(KernelTable* t) { fill(t); }
+
+}  // namespace pynn

@@ -1,0 +1,299 @@
+// loops.h: the functors and the shared inner loops behind the kernel table.
+//
+// Include ONLY from kernels_isa.cpp, inside its anonymous namespace: that file
+// is compiled once per ISA, and everything here must have internal linkage so
+// the linker can never hand an AVX-512 copy of a helper to generic code.
+//
+// Note [Restrict and in-place ops]
+// The inner loops declare their pointers __restrict so GCC vectorises them
+// without run-time alias checks. That is sound because the callers
+// (elementwise.cpp) guarantee that an output either does not overlap an input
+// at all or is exactly the same view of it (a += b): element i is read before
+// element i is written and never read again. Partial overlaps are broken by
+// copying the input first.
+
+// ---------------------------------------------------------------- helpers
+
+template <class T> struct UnsignedOf { using type = T; };
+template <> struct UnsignedOf<int32_t> { using type = uint32_t; };
+template <> struct UnsignedOf<int64_t> { using type = uint64_t; };
+
+template <class T> constexpr bool kIsFloat = std::is_floating_point_v<T>;
+template <class T> constexpr bool kIsBool = std::is_same_v<T, bool>;
+
+// Integer arithmetic wraps around like NumPy's (done in unsigned types, where
+// C++ defines overflow).
+template <class T> inline T wrap_add(T a, T b) {
+  using U = typename UnsignedOf<T>::type;
+  if constexpr (kIsBool<T>) return a || b;
+  else if constexpr (kIsFloat<T>) return a + b;
+  else return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+}
+template <class T> inline T wrap_sub(T a, T b) {
+  using U = typename UnsignedOf<T>::type;
+  if constexpr (kIsFloat<T>) return a - b;
+  else return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+}
+template <class T> inline T wrap_mul(T a, T b) {
+  using U = typename UnsignedOf<T>::type;
+  if constexpr (kIsBool<T>) return a && b;
+  else if constexpr (kIsFloat<T>) return a * b;
+  else return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+}
+template <class T> inline bool is_nan(T x) {
+  if constexpr (kIsFloat<T>) return x != x;
+  else return false;
+}
+// NumPy's maximum/minimum: a NaN in either operand gives NaN.
+template <class T> inline T nan_max(T a, T b) { return (a >= b || is_nan(a)) ? a : b; }
+template <class T> inline T nan_min(T a, T b) { return (a <= b || is_nan(a)) ? a : b; }
+
+template <class T> inline T lowest() {
+  if constexpr (kIsFloat<T>) return -__builtin_inf();
+  else if constexpr (kIsBool<T>) return false;
+  else return std::numeric_limits<T>::min();
+}
+template <class T> inline T highest() {
+  if constexpr (kIsFloat<T>) return __builtin_inf();
+  else if constexpr (kIsBool<T>) return true;
+  else return std::numeric_limits<T>::max();
+}
+
+// Value conversion with NumPy's results where C++ leaves it undefined:
+// float -> int of NaN or out of range gives the integer minimum (as x86 does),
+// float -> uint8 goes through int32 and wraps, anything -> bool is x != 0.
+template <class To, class From> inline To convert(From x) {
+  if constexpr (kIsBool<To>) {
+    return x != From(0);
+  } else if constexpr (kIsFloat<From> && !kIsFloat<To>) {
+    using Wide = std::conditional_t<sizeof(To) == 8, int64_t, int32_t>;
+    constexpr From lim = From(sizeof(Wide) == 8 ? 9223372036854775808.0 : 2147483648.0);
+    Wide w = (x >= -lim && x < lim) ? static_cast<Wide>(x) : std::numeric_limits<Wide>::min();
+    return static_cast<To>(w);
+  } else {
+    return static_cast<To>(x);
+  }
+}
+
+// ---------------------------------------------------------------- functors
+// `ok<T>` says which compute dtypes the op takes; the table leaves the others null.
+
+struct op_add { template <class T> static constexpr bool ok = true; template <class T> static T f(T a, T b) { return wrap_add(a, b); } };
+struct op_subtract { template <class T> static constexpr bool ok = !kIsBool<T>; template <class T> static T f(T a, T b) { return wrap_sub(a, b); } };
+struct op_multiply { template <class T> static constexpr bool ok = true; template <class T> static T f(T a, T b) { return wrap_mul(a, b); } };
+struct op_divide { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T a, T b) { return a / b; } };
+struct op_power {
+  template <class T> static constexpr bool ok = !kIsBool<T>;
+  template <class T> static T f(T a, T b) {
+    if constexpr (kIsFloat<T>) {
+      if constexpr (std::is_same_v<T, float>) return __builtin_powf(a, b);
+      else return __builtin_pow(a, b);
+    } else {  // b >= 0 (checked by the caller); square-and-multiply, wrapping
+      T r = 1;
+      auto e = static_cast<typename UnsignedOf<T>::type>(b);
+      while (e) {
+        if (e & 1) r = wrap_mul(r, a);
+        a = wrap_mul(a, a);
+        e >>= 1;
+      }
+      return r;
+    }
+  }
+};
+struct op_maximum { template <class T> static constexpr bool ok = true; template <class T> static T f(T a, T b) { return nan_max(a, b); } };
+struct op_minimum { template <class T> static constexpr bool ok = true; template <class T> static T f(T a, T b) { return nan_min(a, b); } };
+struct op_equal { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a == b; } };
+struct op_not_equal { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a != b; } };
+struct op_greater { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a > b; } };
+struct op_greater_equal { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a >= b; } };
+struct op_less { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a < b; } };
+struct op_less_equal { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a <= b; } };
+
+struct op_negative { template <class T> static constexpr bool ok = !kIsBool<T>; template <class T> static T f(T x) { return wrap_sub(T(0), x); } };
+struct op_abs {
+  template <class T> static constexpr bool ok = true;
+  template <class T> static T f(T x) {
+    if constexpr (kIsFloat<T>) return __builtin_fabs(x);
+    else if constexpr (std::is_signed_v<T>) return x < 0 ? wrap_sub(T(0), x) : x;
+    else return x;
+  }
+};
+struct op_exp { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::exp(x); } };
+struct op_log { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::log(x); } };
+struct op_sqrt { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return __builtin_sqrt(x); } };
+struct op_square { template <class T> static constexpr bool ok = !kIsBool<T>; template <class T> static T f(T x) { return wrap_mul(x, x); } };
+struct op_tanh { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::tanh(x); } };
+struct op_sigmoid { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::sigmoid(x); } };
+struct op_relu { template <class T> static constexpr bool ok = true; template <class T> static T f(T x) { return nan_max(x, T(0)); } };
+
+// ---------------------------------------------------------------- loops
+// Each loop takes the contiguous path when every stride equals the itemsize,
+// a scalar path when one input has stride 0, else the general strided path.
+
+template <class T> inline T& at(char* p, int64_t s, int64_t i) { return *reinterpret_cast<T*>(p + i * s); }
+
+template <class Op, class T, class R>
+void binary_loop(char** p, const int64_t* s, int64_t n) {
+  constexpr int64_t st = sizeof(T), sr = sizeof(R);
+  R* __restrict o = reinterpret_cast<R*>(p[0]);
+  const T* __restrict a = reinterpret_cast<const T*>(p[1]);
+  const T* __restrict b = reinterpret_cast<const T*>(p[2]);
+  if (s[0] == sr && s[1] == st && s[2] == st) {
+    for (int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
+  } else if (s[0] == sr && s[1] == st && s[2] == 0) {
+    const T bv = *b;
+    for (int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i], bv);
+  } else if (s[0] == sr && s[1] == 0 && s[2] == st) {
+    const T av = *a;
+    for (int64_t i = 0; i < n; ++i) o[i] = Op::f(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) at<R>(p[0], s[0], i) = Op::f(at<T>(p[1], s[1], i), at<T>(p[2], s[2], i));
+  }
+}
+
+template <class Op, class T>
+void unary_loop(char** p, const int64_t* s, int64_t n) {
+  constexpr int64_t st = sizeof(T);
+  if (s[0] == st && s[1] == st) {
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+    for (int64_t i = 0; i < n; ++i) o[i] = Op::f(x[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) at<T>(p[0], s[0], i) = Op::f(at<T>(p[1], s[1], i));
+  }
+}
+
+template <class From, class To>
+void cast_loop(char** p, const int64_t* s, int64_t n) {
+  if (s[0] == sizeof(To) && s[1] == sizeof(From)) {
+    To* __restrict o = reinterpret_cast<To*>(p[0]);
+    const From* __restrict x = reinterpret_cast<const From*>(p[1]);
+    for (int64_t i = 0; i < n; ++i) o[i] = convert<To>(x[i]);
+  } else if (s[0] == sizeof(To) && s[1] == 0) {
+    To* __restrict o = reinterpret_cast<To*>(p[0]);
+    const To v = convert<To>(*reinterpret_cast<const From*>(p[1]));
+    for (int64_t i = 0; i < n; ++i) o[i] = v;
+  } else {
+    for (int64_t i = 0; i < n; ++i) at<To>(p[0], s[0], i) = convert<To>(at<From>(p[1], s[1], i));
+  }
+}
+
+template <class T>
+void where_loop(char** p, const int64_t* s, int64_t n) {
+  constexpr int64_t st = sizeof(T);
+  if (s[0] == st && s[1] == 1 && s[2] == st && s[3] == st) {
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const bool* __restrict c = reinterpret_cast<const bool*>(p[1]);
+    const T* __restrict a = reinterpret_cast<const T*>(p[2]);
+    const T* __restrict b = reinterpret_cast<const T*>(p[3]);
+    for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? a[i] : b[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      at<T>(p[0], s[0], i) = at<bool>(p[1], s[1], i) ? at<T>(p[2], s[2], i) : at<T>(p[3], s[3], i);
+  }
+}
+
+template <class T>
+void clip_loop(char** p, const int64_t* s, int64_t n) {
+  constexpr int64_t st = sizeof(T);
+  if (s[0] == st && s[1] == st && s[2] == 0 && s[3] == 0) {
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+    const T lo = *reinterpret_cast<const T*>(p[2]), hi = *reinterpret_cast<const T*>(p[3]);
+    for (int64_t i = 0; i < n; ++i) o[i] = nan_min(nan_max(x[i], lo), hi);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      at<T>(p[0], s[0], i) = nan_min(nan_max(at<T>(p[1], s[1], i), at<T>(p[2], s[2], i)), at<T>(p[3], s[3], i));
+  }
+}
+
+// ---- reductions (Note [Reductions] in reduce.cpp) ----
+// The accumulator (operand 0) has stride 0 when the run lies along a reduced
+// axis: then the run is folded into one value. Otherwise the run lies along a
+// kept axis and each element is folded into its own accumulator.
+
+// Sums accumulate in double for floats and in wrapping 64-bit integers for the
+// rest (int64 and uint64 share a representation, and unsigned arithmetic wraps).
+template <class T> using SumAcc = std::conditional_t<kIsFloat<T>, double, uint64_t>;
+
+template <class T>
+void reduce_sum_loop(char** p, const int64_t* s, int64_t n) {
+  using A = SumAcc<T>;
+  if (s[0] == 0) {
+    A total = 0;
+    if (s[1] == sizeof(T)) {
+      // 16 independent partial sums: vectorises, and the error grows like
+      // n/16 roundings instead of n.
+      const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+      A acc[16] = {};
+      int64_t i = 0;
+      for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += static_cast<A>(x[i + j]);
+      for (int w = 8; w >= 1; w /= 2)
+        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+      total = acc[0];
+      for (; i < n; ++i) total += static_cast<A>(x[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) total += static_cast<A>(at<T>(p[1], s[1], i));
+    }
+    *reinterpret_cast<A*>(p[0]) += total;
+  } else if (s[0] == sizeof(A) && s[1] == sizeof(T)) {
+    A* __restrict acc = reinterpret_cast<A*>(p[0]);
+    const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+    for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<A>(x[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) at<A>(p[0], s[0], i) += static_cast<A>(at<T>(p[1], s[1], i));
+  }
+}
+
+template <class T, bool kMax>
+inline T fold_extreme(T acc, T x) { return kMax ? nan_max(acc, x) : nan_min(acc, x); }
+
+template <class T, bool kMax>
+void reduce_extreme_loop(char** p, const int64_t* s, int64_t n) {
+  if (s[0] == 0) {
+    T acc = *reinterpret_cast<T*>(p[0]);
+    if (s[1] == sizeof(T)) {
+      const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+      T part[16];
+      for (int j = 0; j < 16; ++j) part[j] = acc;
+      int64_t i = 0;
+      for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) part[j] = fold_extreme<T, kMax>(part[j], x[i + j]);
+      for (int j = 0; j < 16; ++j) acc = fold_extreme<T, kMax>(acc, part[j]);
+      for (; i < n; ++i) acc = fold_extreme<T, kMax>(acc, x[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) acc = fold_extreme<T, kMax>(acc, at<T>(p[1], s[1], i));
+    }
+    *reinterpret_cast<T*>(p[0]) = acc;
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      T& a = at<T>(p[0], s[0], i);
+      a = fold_extreme<T, kMax>(a, at<T>(p[1], s[1], i));
+    }
+  }
+}
+
+// argmax/argmin: the first index of the extreme value (ties and NaN go to the
+// smaller index, whatever order memory is walked in); a NaN is the extreme.
+template <class T, bool kMax>
+inline bool arg_better(T x, int64_t xi, T best, int64_t bi) {
+  if (is_nan(x)) return !is_nan(best) || xi < bi;
+  if (is_nan(best)) return false;
+  if (x == best) return xi < bi;
+  return kMax ? x > best : x < best;
+}
+
+template <class T, bool kMax>
+void reduce_arg_loop(char** p, const int64_t* s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    T& best = at<T>(p[0], s[0], i);
+    int64_t& bi = at<int64_t>(p[1], s[1], i);
+    T x = at<T>(p[2], s[2], i);
+    int64_t xi = at<int64_t>(p[3], s[3], i);
+    if (arg_better<T, kMax>(x, xi, best, bi)) {
+      best = x;
+      bi = xi;
+    }
+  }
+}

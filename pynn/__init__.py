@@ -1,0 +1,51 @@
+"""pynn: a CPU tensor and deep-learning library with a C++ core.
+
+Tensors follow NumPy (broadcasting, type promotion, views); the math runs in
+C++ kernels, multi-threaded with OpenMP, with the GIL released.
+"""
+
+from . import _core
+from ._core import (
+    AxisError,
+    empty_cache,
+    get_cpu_isa,
+    get_num_threads,
+    memory_stats,
+    set_cpu_isa,
+    set_num_threads,
+    supported_cpu_isas,
+)
+from .dtypes import DType, bool_, float32, float64, int32, int64, uint8
+from .ops import (
+    abs, add, argmax, argmin, broadcast_to, clip, divide, equal, exp, expand_dims, greater,
+    greater_equal, less, less_equal, log, max, maximum, mean, min, minimum, multiply, negative,
+    not_equal, power, relu, reshape, sigmoid, sqrt, square, squeeze, subtract, sum, tanh,
+    transpose, where,
+)
+from .tensor import (
+    Tensor, arange, empty, empty_like, eye, from_numpy, full, full_like, ones, ones_like, tensor,
+    zeros, zeros_like,
+)
+
+bool = bool_  # noqa: A001  (pynn.bool, as in NumPy/PyTorch)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # tensors
+    "Tensor", "tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "eye",
+    "empty_like", "zeros_like", "ones_like", "full_like",
+    # dtypes
+    "DType", "bool", "bool_", "uint8", "int32", "int64", "float32", "float64",
+    # element-wise
+    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "equal", "not_equal",
+    "greater", "greater_equal", "less", "less_equal", "negative", "abs", "exp", "log", "sqrt",
+    "square", "tanh", "sigmoid", "relu", "where", "clip",
+    # reductions
+    "sum", "mean", "max", "min", "argmax", "argmin",
+    # shapes
+    "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to",
+    # runtime
+    "set_num_threads", "get_num_threads", "get_cpu_isa", "set_cpu_isa", "supported_cpu_isas",
+    "memory_stats", "empty_cache", "AxisError",
+]

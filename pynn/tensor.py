@@ -1,0 +1,288 @@
+"""The Tensor type and the functions that create tensors.
+
+Note [Tensor is the C++ class]
+``pynn.Tensor`` is ``pynn._core.Tensor`` itself: storage, views, indexing and
+the buffer protocol are C++ (csrc/bindings/bind_tensor.cpp), so results come
+back from the kernels without a Python wrapper object. This module adds the
+Python-level methods (dtype objects, operators, repr, NumPy conversion) to
+that class. Element-wise math goes through :mod:`pynn.ops`.
+"""
+
+import numpy as np
+
+from . import _core
+from . import ops
+from .dtypes import BY_CODE, as_dtype, bool_, float32, int64
+
+__all__ = [
+    "Tensor", "tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "eye",
+    "empty_like", "zeros_like", "ones_like", "full_like",
+]
+
+Tensor = _core.Tensor
+Tensor.__module__ = "pynn"
+
+
+def _method(fn):
+    setattr(Tensor, fn.__name__, fn)
+    return fn
+
+
+# ---------------------------------------------------------------- attributes
+
+Tensor.dtype = property(lambda self: BY_CODE[self._dtype_code], doc="The element type (a pynn.DType).")
+Tensor.T = property(lambda self: self._transpose(None), doc="The tensor with its axes reversed (a view).")
+# NumPy's binary operators defer to ours when a tensor is on the right.
+Tensor.__array_priority__ = 1000
+
+
+# ---------------------------------------------------------------- NumPy interop
+
+@_method
+def numpy(self):
+    """A NumPy array sharing this tensor's memory (no copy)."""
+    return np.asarray(memoryview(self))
+
+
+@_method
+def __array__(self, dtype=None, copy=None):
+    a = np.asarray(memoryview(self))
+    if dtype is not None and a.dtype != np.dtype(dtype):
+        if copy is False:
+            raise ValueError(f"converting a {self.dtype} tensor to {np.dtype(dtype)} requires a copy")
+        return a.astype(dtype)
+    return a.copy() if copy else a
+
+
+@_method
+def tolist(self):
+    return self.numpy().tolist()
+
+
+@_method
+def item(self):
+    return self.numpy().item()
+
+
+@_method
+def __float__(self):
+    return float(self.item())
+
+
+@_method
+def __int__(self):
+    return int(self.item())
+
+
+@_method
+def __index__(self):
+    if self.dtype.is_floating_point or self.size != 1:
+        raise TypeError("only integer tensors of one element can be converted to an index")
+    return int(self.item())
+
+
+@_method
+def __bool__(self):
+    if self.size != 1:
+        raise ValueError(
+            "The truth value of a tensor with more than one element is ambiguous. Use a.any() or a.all()"
+            if self.size else "The truth value of an empty tensor is ambiguous"
+        )
+    return bool(self.item())
+
+
+@_method
+def __iter__(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    for i in range(self.shape[0]):
+        yield self[i]
+
+
+@_method
+def __repr__(self):
+    a = self.numpy()
+    if a.size == 0 and a.ndim > 1:
+        return f"tensor([], shape={a.shape}, dtype={self.dtype.name})"
+    body = np.array2string(a, separator=", ", prefix="tensor(")
+    return f"tensor({body}, dtype={self.dtype.name})"
+
+
+@_method
+def __str__(self):
+    return str(self.numpy())
+
+
+# ---------------------------------------------------------------- views and copies
+
+@_method
+def reshape(self, *shape):
+    """A view with the new shape when the strides allow it, else a copy; one -1 is inferred."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = shape[0]
+    return self._reshape(shape)
+
+
+@_method
+def transpose(self, *axes):
+    """A view with the axes permuted (reversed when no axes are given)."""
+    if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
+        axes = axes[0]
+    return self._transpose(axes if axes else None)
+
+
+@_method
+def squeeze(self, axis=None):
+    return ops.squeeze(self, axis)
+
+
+@_method
+def flatten(self):
+    """A contiguous 1-D copy."""
+    return self.copy().reshape(-1)
+
+
+@_method
+def ravel(self):
+    """1-D: a view when possible, else a copy."""
+    return self.reshape(-1)
+
+
+@_method
+def astype(self, dtype):
+    """A new tensor of `dtype` (always a copy, like NumPy's default)."""
+    return self._astype(as_dtype(dtype).code)
+
+
+@_method
+def copy(self):
+    return self._astype(self._dtype_code)
+
+
+@_method
+def contiguous(self):
+    """This tensor when C-contiguous, else a C-contiguous copy."""
+    return self._contiguous()
+
+
+# ---------------------------------------------------------------- operators
+
+def _binary(fn, reflected_fn=None):
+    def op(self, other):
+        return fn(self, other)
+
+    def rop(self, other):
+        return fn(other, self)
+
+    return op, rop
+
+
+for _name, _fn in [
+    ("add", ops.add), ("sub", ops.subtract), ("mul", ops.multiply), ("truediv", ops.divide),
+    ("pow", ops.power),
+]:
+    _op, _rop = _binary(_fn)
+    setattr(Tensor, f"__{_name}__", _op)
+    setattr(Tensor, f"__r{_name}__", _rop)
+
+for _name, _fn in [("add", ops.add), ("sub", ops.subtract), ("mul", ops.multiply), ("truediv", ops.divide)]:
+    setattr(Tensor, f"__i{_name}__", (lambda fn: lambda self, other: fn(self, other, out=self))(_fn))
+
+for _name, _fn in [
+    ("eq", ops.equal), ("ne", ops.not_equal), ("lt", ops.less), ("le", ops.less_equal),
+    ("gt", ops.greater), ("ge", ops.greater_equal),
+]:
+    setattr(Tensor, f"__{_name}__", (lambda fn: lambda self, other: fn(self, other))(_fn))
+
+Tensor.__neg__ = lambda self: ops.negative(self)
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: ops.abs(self)
+Tensor.__hash__ = object.__hash__  # identity, like PyTorch (== is element-wise)
+
+for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "clip", "exp", "log", "sqrt", "tanh",
+              "sigmoid", "relu", "square", "abs"):
+    setattr(Tensor, _name, getattr(ops, _name))
+
+del _name, _fn, _op, _rop
+
+
+# ---------------------------------------------------------------- creation
+
+def _default_dtype_for(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    return float32
+
+
+def tensor(data, dtype=None):
+    """A new tensor holding a copy of `data` (a tensor, NumPy array, nested list or scalar).
+
+    NumPy arrays keep their dtype. Python floats become float32 (pynn's default
+    float, as in PyTorch), ints int64, bools bool.
+    """
+    d = as_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data.astype(d) if d is not None else data.copy()
+    if isinstance(data, (np.ndarray, np.generic)):
+        a = data if d is None else np.asarray(data, dtype=d.dtype)
+    else:
+        a = np.asarray(data, dtype=None if d is None else d.dtype)
+        if d is None and a.dtype == np.float64:
+            a = a.astype(np.float32)
+    as_dtype(a.dtype)  # TypeError naming the dtype when pynn lacks it
+    return _core._copy_from(a)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with `array` (any strides); the array is kept alive."""
+    return _core.from_numpy(array)
+
+
+def empty(shape, dtype=float32):
+    return _core._empty(shape, as_dtype(dtype).code)
+
+
+def full(shape, fill_value, dtype=None):
+    d = as_dtype(dtype) or _default_dtype_for(fill_value)
+    return _core._full(shape, fill_value, d.code)
+
+
+def zeros(shape, dtype=float32):
+    return _core._full(shape, 0, as_dtype(dtype).code)
+
+
+def ones(shape, dtype=float32):
+    return _core._full(shape, 1, as_dtype(dtype).code)
+
+
+def empty_like(t, dtype=None):
+    return empty(t.shape, dtype or t.dtype)
+
+
+def zeros_like(t, dtype=None):
+    return zeros(t.shape, dtype or t.dtype)
+
+
+def ones_like(t, dtype=None):
+    return ones(t.shape, dtype or t.dtype)
+
+
+def full_like(t, fill_value, dtype=None):
+    return full(t.shape, fill_value, dtype or t.dtype)
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values in [start, stop); ints give int64, floats float32 unless dtype says."""
+    if stop is None:
+        start, stop = 0, start
+    d = as_dtype(dtype)
+    if d is None:
+        d = int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else float32
+    return _core._copy_from(np.arange(start, stop, step, dtype=d.dtype))
+
+
+def eye(N, M=None, k=0, dtype=float32):
+    """The identity-like matrix of NumPy's eye (ones on diagonal k)."""
+    return _core._copy_from(np.eye(N, M, k, dtype=as_dtype(dtype).dtype))
