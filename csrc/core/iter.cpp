@@ -56,21 +56,23 @@ Iter iter_restrict(const Iter& it, int dim, int64_t lo, int64_t hi) {
   return r;
 }
 
-void iter_run_range(const Iter& it, int64_t begin, int64_t end, InnerLoop loop) {
+namespace {
+
+// The walk shared by both runners: visits [begin, end) as runs along the
+// inner axis; with rows_ok, whole runs that continue along the next axis are
+// handed over together. emit(p, n, rows) gets operand pointers for the run.
+template <class Emit>
+void walk(const Iter& it, int64_t begin, int64_t end, bool rows_ok, const Emit& emit) {
   if (begin >= end) return;
   const int nops = it.nops;
+  char* p[kMaxOperands];
   if (it.ndim == 0) {  // a single element
-    int64_t zero[kMaxOperands] = {};
-    char* p[kMaxOperands];
     for (int k = 0; k < nops; ++k) p[k] = it.base[k];
-    loop(p, zero, 1);
+    emit(p, int64_t{1}, int64_t{1});
     return;
   }
   const int inner = it.ndim - 1;
   const int64_t inner_n = it.shape[inner];
-  int64_t inner_strides[kMaxOperands];
-  for (int k = 0; k < nops; ++k) inner_strides[k] = it.strides[inner][k];
-
   // Multi-index of `begin` (outer axes) and the position within the inner run.
   int64_t idx[kMaxDims];
   int64_t rest = begin / inner_n;
@@ -79,29 +81,52 @@ void iter_run_range(const Iter& it, int64_t begin, int64_t end, InnerLoop loop) 
     idx[d] = rest % it.shape[d];
     rest /= it.shape[d];
   }
-  char* p[kMaxOperands];
   for (int k = 0; k < nops; ++k) {
-    p[k] = it.base[k] + pos * inner_strides[k];
+    p[k] = it.base[k] + pos * it.strides[inner][k];
     for (int d = 0; d < inner; ++d) p[k] += idx[d] * it.strides[d][k];
   }
   int64_t remaining = end - begin;
   while (true) {
-    int64_t n = inner_n - pos;
+    int64_t n = inner_n - pos, rows = 1;
     if (n > remaining) n = remaining;
-    loop(p, inner_strides, n);
-    remaining -= n;
+    if (rows_ok && pos == 0 && inner >= 1 && n == inner_n) {
+      int64_t left = it.shape[inner - 1] - idx[inner - 1];
+      rows = remaining / inner_n < left ? remaining / inner_n : left;
+    }
+    emit(p, n, rows);
+    remaining -= n * rows;
     if (remaining == 0) return;
-    // Step to the start of the next inner run.
-    for (int k = 0; k < nops; ++k) p[k] -= pos * inner_strides[k];
+    // Step to the start of the next run (rows - 1 whole rows were consumed too).
+    for (int k = 0; k < nops; ++k) p[k] -= pos * it.strides[inner][k];
     pos = 0;
+    int64_t step = rows;
     for (int d = inner - 1; d >= 0; --d) {
-      ++idx[d];
-      for (int k = 0; k < nops; ++k) p[k] += it.strides[d][k];
+      idx[d] += step;
+      for (int k = 0; k < nops; ++k) p[k] += step * it.strides[d][k];
       if (idx[d] < it.shape[d]) break;
       for (int k = 0; k < nops; ++k) p[k] -= idx[d] * it.strides[d][k];
       idx[d] = 0;
+      step = 1;
     }
   }
+}
+
+}  // namespace
+
+void iter_run_range(const Iter& it, int64_t begin, int64_t end, InnerLoop loop) {
+  int64_t s[kMaxOperands] = {};
+  if (it.ndim > 0)
+    for (int k = 0; k < it.nops; ++k) s[k] = it.strides[it.ndim - 1][k];
+  walk(it, begin, end, false, [&](char** p, int64_t n, int64_t) { loop(p, s, n); });
+}
+
+void iter_run_range_2d(const Iter& it, int64_t begin, int64_t end, InnerLoop2D loop) {
+  int64_t s[kMaxOperands] = {}, outer[kMaxOperands] = {};
+  for (int k = 0; k < it.nops; ++k) {
+    if (it.ndim > 0) s[k] = it.strides[it.ndim - 1][k];
+    if (it.ndim > 1) outer[k] = it.strides[it.ndim - 2][k];
+  }
+  walk(it, begin, end, true, [&](char** p, int64_t n, int64_t rows) { loop(p, s, n, outer, rows); });
 }
 
 }  // namespace pynn

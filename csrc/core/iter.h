@@ -27,6 +27,10 @@ constexpr int kMaxOperands = 5;
 // ptrs[i] points at the first element of operand i for this run; strides[i]
 // is its byte stride along the run; n >= 1 elements.
 using InnerLoop = void (*)(char** ptrs, const int64_t* strides, int64_t n);
+// The 2-D form: `rows` runs of n elements, run r of operand i starting at
+// ptrs[i] + r * outer[i]. Reductions use it to fold several input rows per
+// pass over their accumulators.
+using InnerLoop2D = void (*)(char** ptrs, const int64_t* strides, int64_t n, const int64_t* outer, int64_t rows);
 
 struct Iter {
   int nops = 0;
@@ -46,6 +50,8 @@ Iter iter_restrict(const Iter& it, int dim, int64_t lo, int64_t hi);
 
 // Runs loop over the linear element range [begin, end) of the iteration.
 void iter_run_range(const Iter& it, int64_t begin, int64_t end, InnerLoop loop);
+// The same with a 2-D loop: whole rows of the two innermost axes go to one call.
+void iter_run_range_2d(const Iter& it, int64_t begin, int64_t end, InnerLoop2D loop);
 
 // Runs loop over the whole iteration, split across threads when it is larger
 // than `grain` elements.

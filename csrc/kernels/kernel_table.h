@@ -67,13 +67,14 @@ struct KernelTable {
   InnerLoop cast[kNumDTypes][kNumDTypes];  // [from][to]: (out, x)
   InnerLoop where[kNumDTypes];             // (out, cond: bool, a, b)
   InnerLoop clip[kNumDTypes];              // (out, x, lo, hi)
-  // Reductions (Note [Reductions] in reduce.cpp). The accumulator operand has
-  // stride 0 along reduced axes; sums accumulate in double (floats) or int64.
-  InnerLoop reduce_sum[kNumDTypes];        // (acc, x)
-  InnerLoop reduce_max[kNumDTypes];        // (acc, x), acc of the dtype
-  InnerLoop reduce_min[kNumDTypes];
-  InnerLoop reduce_argmax[kNumDTypes];     // (acc_val, acc_idx: int64, x, idx: int64)
-  InnerLoop reduce_argmin[kNumDTypes];
+  // Reductions (Note [Reductions] in reduce.cpp), 2-D loops. The accumulator
+  // operand has stride 0 along reduced axes; sums accumulate in double
+  // (floats) or int64.
+  InnerLoop2D reduce_sum[kNumDTypes];        // (acc, x)
+  InnerLoop2D reduce_max[kNumDTypes];        // (acc, x), acc of the dtype
+  InnerLoop2D reduce_min[kNumDTypes];
+  InnerLoop2D reduce_argmax[kNumDTypes];     // (acc_val, acc_idx: int64, x, idx: int64)
+  InnerLoop2D reduce_argmin[kNumDTypes];
 };
 
 const KernelTable& kernels();

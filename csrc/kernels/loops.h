@@ -208,68 +208,106 @@ void clip_loop(char** p, const int64_t* s, int64_t n) {
 }
 
 // ---- reductions (Note [Reductions] in reduce.cpp) ----
-// The accumulator (operand 0) has stride 0 when the run lies along a reduced
-// axis: then the run is folded into one value. Otherwise the run lies along a
-// kept axis and each element is folded into its own accumulator.
+// 2-D loops over `rows` runs. The accumulator (operand 0) has stride 0 along
+// reduced axes, so each run is either folded into one accumulator (s[0] == 0)
+// or folded element-wise into a row of accumulators (s[0] != 0). When the
+// rows all fold into the same accumulator row (outer[0] == 0), four input rows
+// are combined per pass, so the accumulators are loaded and stored a quarter
+// as often.
 
 // Sums accumulate in double for floats and in wrapping 64-bit integers for the
 // rest (int64 and uint64 share a representation, and unsigned arithmetic wraps).
 template <class T> using SumAcc = std::conditional_t<kIsFloat<T>, double, uint64_t>;
 
 template <class T>
-void reduce_sum_loop(char** p, const int64_t* s, int64_t n) {
+inline T* row_ptr(char* p, const int64_t* outer, int k, int64_t r) {
+  return reinterpret_cast<T*>(p + r * outer[k]);
+}
+
+template <class T>
+void reduce_sum_loop(char** p, const int64_t* s, int64_t n, const int64_t* outer, int64_t rows) {
   using A = SumAcc<T>;
-  if (s[0] == 0) {
-    A total = 0;
-    if (s[1] == sizeof(T)) {
-      // 16 independent partial sums: vectorises, and the error grows like
-      // n/16 roundings instead of n.
-      const T* __restrict x = reinterpret_cast<const T*>(p[1]);
-      A acc[16] = {};
-      int64_t i = 0;
-      for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; ++j) acc[j] += static_cast<A>(x[i + j]);
-      for (int w = 8; w >= 1; w /= 2)
-        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-      total = acc[0];
-      for (; i < n; ++i) total += static_cast<A>(x[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) total += static_cast<A>(at<T>(p[1], s[1], i));
-    }
-    *reinterpret_cast<A*>(p[0]) += total;
-  } else if (s[0] == sizeof(A) && s[1] == sizeof(T)) {
+  int64_t r = 0;
+  if (s[0] == sizeof(A) && s[1] == sizeof(T) && outer[0] == 0) {
     A* __restrict acc = reinterpret_cast<A*>(p[0]);
-    const T* __restrict x = reinterpret_cast<const T*>(p[1]);
-    for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<A>(x[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) at<A>(p[0], s[0], i) += static_cast<A>(at<T>(p[1], s[1], i));
+    for (; r + 4 <= rows; r += 4) {
+      const T* __restrict x0 = row_ptr<T>(p[1], outer, 1, r);
+      const T* __restrict x1 = row_ptr<T>(p[1], outer, 1, r + 1);
+      const T* __restrict x2 = row_ptr<T>(p[1], outer, 1, r + 2);
+      const T* __restrict x3 = row_ptr<T>(p[1], outer, 1, r + 3);
+      for (int64_t i = 0; i < n; ++i)
+        acc[i] += (static_cast<A>(x0[i]) + static_cast<A>(x1[i])) + (static_cast<A>(x2[i]) + static_cast<A>(x3[i]));
+    }
+  }
+  for (; r < rows; ++r) {
+    char* a0 = p[0] + r * outer[0];
+    char* x0 = p[1] + r * outer[1];
+    if (s[0] == 0) {
+      A total = 0;
+      if (s[1] == sizeof(T)) {
+        // 16 independent partial sums: vectorises, and the error grows like
+        // n/16 roundings instead of n.
+        const T* __restrict x = reinterpret_cast<const T*>(x0);
+        A part[16] = {};
+        int64_t i = 0;
+        for (; i + 16 <= n; i += 16)
+          for (int j = 0; j < 16; ++j) part[j] += static_cast<A>(x[i + j]);
+        for (int w = 8; w >= 1; w /= 2)
+          for (int j = 0; j < w; ++j) part[j] += part[j + w];
+        total = part[0];
+        for (; i < n; ++i) total += static_cast<A>(x[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) total += static_cast<A>(at<T>(x0, s[1], i));
+      }
+      *reinterpret_cast<A*>(a0) += total;
+    } else if (s[0] == sizeof(A) && s[1] == sizeof(T)) {
+      A* __restrict acc = reinterpret_cast<A*>(a0);
+      const T* __restrict x = reinterpret_cast<const T*>(x0);
+      for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<A>(x[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) at<A>(a0, s[0], i) += static_cast<A>(at<T>(x0, s[1], i));
+    }
   }
 }
 
 template <class T, bool kMax>
 inline T fold_extreme(T acc, T x) { return kMax ? nan_max(acc, x) : nan_min(acc, x); }
 
+// acc[i] = extreme(acc[i], x[i]): an element-wise fold, which GCC vectorises
+// (a 16-lane fold carried across iterations is not recognised as a reduction
+// because of the NaN test, so runs are folded chunk by chunk through this too).
 template <class T, bool kMax>
-void reduce_extreme_loop(char** p, const int64_t* s, int64_t n) {
-  if (s[0] == 0) {
-    T acc = *reinterpret_cast<T*>(p[0]);
-    if (s[1] == sizeof(T)) {
-      const T* __restrict x = reinterpret_cast<const T*>(p[1]);
-      T part[16];
-      for (int j = 0; j < 16; ++j) part[j] = acc;
-      int64_t i = 0;
-      for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; ++j) part[j] = fold_extreme<T, kMax>(part[j], x[i + j]);
-      for (int j = 0; j < 16; ++j) acc = fold_extreme<T, kMax>(acc, part[j]);
+inline void fold_extreme_row(T* __restrict acc, const T* __restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] = fold_extreme<T, kMax>(acc[i], x[i]);
+}
+
+template <class T, bool kMax>
+void reduce_extreme_loop(char** p, const int64_t* s, int64_t n, const int64_t* outer, int64_t rows) {
+  constexpr int64_t kChunk = 64;
+  for (int64_t r = 0; r < rows; ++r) {
+    char* a0 = p[0] + r * outer[0];
+    char* x0 = p[1] + r * outer[1];
+    if (s[0] == 0 && s[1] == sizeof(T) && n >= 2 * kChunk) {
+      const T* x = reinterpret_cast<const T*>(x0);
+      T part[kChunk];
+      for (int64_t j = 0; j < kChunk; ++j) part[j] = x[j];
+      int64_t i = kChunk;
+      for (; i + kChunk <= n; i += kChunk) fold_extreme_row<T, kMax>(part, x + i, kChunk);
+      T acc = *reinterpret_cast<T*>(a0);
+      for (int64_t j = 0; j < kChunk; ++j) acc = fold_extreme<T, kMax>(acc, part[j]);
       for (; i < n; ++i) acc = fold_extreme<T, kMax>(acc, x[i]);
+      *reinterpret_cast<T*>(a0) = acc;
+    } else if (s[0] == 0) {
+      T acc = *reinterpret_cast<T*>(a0);
+      for (int64_t i = 0; i < n; ++i) acc = fold_extreme<T, kMax>(acc, at<T>(x0, s[1], i));
+      *reinterpret_cast<T*>(a0) = acc;
+    } else if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+      fold_extreme_row<T, kMax>(reinterpret_cast<T*>(a0), reinterpret_cast<const T*>(x0), n);
     } else {
-      for (int64_t i = 0; i < n; ++i) acc = fold_extreme<T, kMax>(acc, at<T>(p[1], s[1], i));
-    }
-    *reinterpret_cast<T*>(p[0]) = acc;
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      T& a = at<T>(p[0], s[0], i);
-      a = fold_extreme<T, kMax>(a, at<T>(p[1], s[1], i));
+      for (int64_t i = 0; i < n; ++i) {
+        T& a = at<T>(a0, s[0], i);
+        a = fold_extreme<T, kMax>(a, at<T>(x0, s[1], i));
+      }
     }
   }
 }
@@ -285,15 +323,19 @@ inline bool arg_better(T x, int64_t xi, T best, int64_t bi) {
 }
 
 template <class T, bool kMax>
-void reduce_arg_loop(char** p, const int64_t* s, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    T& best = at<T>(p[0], s[0], i);
-    int64_t& bi = at<int64_t>(p[1], s[1], i);
-    T x = at<T>(p[2], s[2], i);
-    int64_t xi = at<int64_t>(p[3], s[3], i);
-    if (arg_better<T, kMax>(x, xi, best, bi)) {
-      best = x;
-      bi = xi;
+void reduce_arg_loop(char** p, const int64_t* s, int64_t n, const int64_t* outer, int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r) {
+    char* q[4];
+    for (int k = 0; k < 4; ++k) q[k] = p[k] + r * outer[k];
+    for (int64_t i = 0; i < n; ++i) {
+      T& best = at<T>(q[0], s[0], i);
+      int64_t& bi = at<int64_t>(q[1], s[1], i);
+      T x = at<T>(q[2], s[2], i);
+      int64_t xi = at<int64_t>(q[3], s[3], i);
+      if (arg_better<T, kMax>(x, xi, best, bi)) {
+        best = x;
+        bi = xi;
+      }
     }
   }
 }

@@ -65,7 +65,7 @@ struct Plan {
 
 // Runs the reduction plan into the accumulators `accs` (contiguous tensors of
 // the keepdims shape, already holding the identity).
-void run_plan(const Plan& plan, InnerLoop loop, const std::vector<Tensor>& accs, ReduceOp op) {
+void run_plan(const Plan& plan, InnerLoop2D loop, const std::vector<Tensor>& accs, ReduceOp op) {
   const Iter& it = plan.it;
   if (it.numel == 0) return;
   // Longest kept and longest reduced axis of the ordered iteration.
@@ -77,7 +77,7 @@ void run_plan(const Plan& plan, InnerLoop loop, const std::vector<Tensor>& accs,
   }
   if (it.numel < 2 * kGrainSize || (kept < 0 && red < 0)) {
     FloatModeGuard fm;
-    iter_run_range(it, 0, it.numel, loop);
+    iter_run_range_2d(it, 0, it.numel, loop);
     return;
   }
   if (kept >= 0 && (it.shape[kept] >= 16 || red < 0)) {
@@ -86,7 +86,7 @@ void run_plan(const Plan& plan, InnerLoop loop, const std::vector<Tensor>& accs,
     int64_t grain = kGrainSize / per > 1 ? kGrainSize / per : 1;
     parallel_for(ext, grain, [&](int64_t lo, int64_t hi) {
       Iter sub = iter_restrict(it, kept, lo, hi);
-      iter_run_range(sub, 0, sub.numel, loop);
+      iter_run_range_2d(sub, 0, sub.numel, loop);
     });
     return;
   }
@@ -109,7 +109,7 @@ void run_plan(const Plan& plan, InnerLoop loop, const std::vector<Tensor>& accs,
       // Same layout as the accumulator: swap in the partial's memory.
       for (int k = 0; k < plan.nacc; ++k)
         sub.base[k] = partials[b][k].data() + (sub.base[k] - accs[k].data());
-      iter_run_range(sub, 0, sub.numel, loop);
+      iter_run_range_2d(sub, 0, sub.numel, loop);
     }
   });
   for (int64_t b = 0; b < nblocks; ++b) {
@@ -127,7 +127,7 @@ void run_plan(const Plan& plan, InnerLoop loop, const std::vector<Tensor>& accs,
         const Tensor* ops[] = {&accs[0], &accs[1], &partials[b][0], &partials[b][1]};
         FloatModeGuard fm;
         Iter comb = iter_make(4, ops, 0);
-        iter_run_range(comb, 0, comb.numel, loop);
+        iter_run_range_2d(comb, 0, comb.numel, loop);
         break;
       }
     }
@@ -177,7 +177,7 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, const std::vector<int64_t>& axes,
 
   // Accumulators and the loop.
   std::vector<Tensor> accs;
-  InnerLoop loop = nullptr;
+  InnerLoop2D loop = nullptr;
   const KernelTable& k = kernels();
   int xi = static_cast<int>(x.dtype);
   switch (op) {
