@@ -327,6 +327,37 @@ void reduce_arg_loop(char** p, const int64_t* s, int64_t n, const int64_t* outer
   for (int64_t r = 0; r < rows; ++r) {
     char* q[4];
     for (int k = 0; k < 4; ++k) q[k] = p[k] + r * outer[k];
+    if (s[0] == 0 && s[1] == 0) {
+      // The run lies along the axis and folds into one accumulator. Walking
+      // the run in index order (di > 0) a strictly better value or the first
+      // NaN wins; walking backwards (di < 0) ties and NaNs go to the later
+      // element. Branch-free selects, then one merge with the accumulator.
+      const int64_t i0 = *reinterpret_cast<const int64_t*>(q[3]), di = s[3] / 8;
+      T best = at<T>(q[2], s[2], 0);
+      int64_t bi = i0;
+      if (di >= 0) {
+        for (int64_t i = 1; i < n; ++i) {
+          T x = at<T>(q[2], s[2], i);
+          bool take = (kMax ? x > best : x < best) | (is_nan(x) & !is_nan(best));
+          best = take ? x : best;
+          bi = take ? i0 + i * di : bi;
+        }
+      } else {
+        for (int64_t i = 1; i < n; ++i) {
+          T x = at<T>(q[2], s[2], i);
+          bool take = (kMax ? x >= best : x <= best) | is_nan(x);
+          best = take ? x : best;
+          bi = take ? i0 + i * di : bi;
+        }
+      }
+      T& acc = *reinterpret_cast<T*>(q[0]);
+      int64_t& acc_i = *reinterpret_cast<int64_t*>(q[1]);
+      if (arg_better<T, kMax>(best, bi, acc, acc_i)) {
+        acc = best;
+        acc_i = bi;
+      }
+      continue;
+    }
     for (int64_t i = 0; i < n; ++i) {
       T& best = at<T>(q[0], s[0], i);
       int64_t& bi = at<int64_t>(q[1], s[1], i);
