@@ -4,8 +4,20 @@ Tensors follow NumPy (broadcasting, type promotion, views); the math runs in
 C++ kernels, multi-threaded with OpenMP, with the GIL released.
 """
 
-from . import _core
-from ._core import (
+import os as _os
+
+# Note [OpenMP spinning]
+# libgomp's worker threads busy-wait after a parallel region (300,000 spins by
+# default, milliseconds here) before they sleep. On a 2-core machine that
+# starves whatever runs next, e.g. NumPy's BLAS threads (a (128,784)@(784,128)
+# NumPy product right after a pynn call took 4 ms instead of 0.14 ms). 10,000
+# spins keep the pool hot between the kernels of one step and let go soon
+# after. It must be set before libgomp loads (with pynn._core); a value the
+# user set wins.
+_os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+from . import _core  # noqa: E402
+from ._core import (  # noqa: E402
     AxisError,
     empty_cache,
     get_cpu_isa,
@@ -17,10 +29,10 @@ from ._core import (
 )
 from .dtypes import DType, bool_, float32, float64, int32, int64, uint8
 from .ops import (
-    abs, add, argmax, argmin, broadcast_to, clip, divide, equal, exp, expand_dims, greater,
+    abs, add, argmax, argmin, broadcast_to, clip, divide, dot, equal, exp, expand_dims, greater,
     greater_equal, less, less_equal, log, max, maximum, mean, min, minimum, multiply, negative,
-    not_equal, power, relu, reshape, sigmoid, sqrt, square, squeeze, subtract, sum, tanh,
-    transpose, where,
+    matmul, not_equal, power, relu, reshape, sigmoid, sqrt, square, squeeze, subtract, sum, tanh,
+    tensordot, transpose, where,
 )
 from .tensor import (
     Tensor, arange, empty, empty_like, eye, from_numpy, full, full_like, ones, ones_like, tensor,
@@ -43,6 +55,8 @@ __all__ = [
     "square", "tanh", "sigmoid", "relu", "where", "clip",
     # reductions
     "sum", "mean", "max", "min", "argmax", "argmin",
+    # linear algebra
+    "matmul", "dot", "tensordot",
     # shapes
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to",
     # runtime

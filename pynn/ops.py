@@ -14,6 +14,7 @@ __all__ = [
     "negative", "abs", "exp", "log", "sqrt", "square", "tanh", "sigmoid", "relu",
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to",
+    "matmul", "dot", "tensordot",
 ]
 
 
@@ -119,3 +120,23 @@ def squeeze(x, axis=None):
 def broadcast_to(x, shape):
     """A view of x broadcast to `shape` (stride 0 along broadcast axes)."""
     return _as_tensor(x)._broadcast_to(shape)
+
+
+def matmul(a, b):
+    """NumPy's matmul: 1-D operands are promoted and the added axis removed; batch axes broadcast.
+
+    Every product runs on pynn's own GEMM; transposed operands are read in place.
+    """
+    return _core.matmul(a, b)
+
+
+def dot(a, b):
+    """NumPy's dot: inner product of 1-D, matmul of 2-D, a scalar multiplies, and for N-D
+    a sum product over the last axis of a and the second-to-last of b."""
+    return _core.dot(a, b)
+
+
+def tensordot(a, b, axes=2):
+    """Sum products over the last `axes` axes of a and the first of b, or over the axes
+    named by a pair of sequences ``(axes_a, axes_b)``."""
+    return _core.tensordot(a, b, axes)

@@ -194,13 +194,15 @@ for _name, _fn in [
 ]:
     setattr(Tensor, f"__{_name}__", (lambda fn: lambda self, other: fn(self, other))(_fn))
 
+Tensor.__matmul__ = lambda self, other: ops.matmul(self, other)
+Tensor.__rmatmul__ = lambda self, other: ops.matmul(other, self)
 Tensor.__neg__ = lambda self: ops.negative(self)
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: ops.abs(self)
 Tensor.__hash__ = object.__hash__  # identity, like PyTorch (== is element-wise)
 
 for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "clip", "exp", "log", "sqrt", "tanh",
-              "sigmoid", "relu", "square", "abs"):
+              "sigmoid", "relu", "square", "abs", "dot"):
     setattr(Tensor, _name, getattr(ops, _name))
 
 del _name, _fn, _op, _rop

@@ -9,6 +9,6 @@ void bind_errors(py::module_& m);
 void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_runtime(py::module_& m);
-void bind_gemm(py::module_& m);
+void bind_linalg(py::module_& m);
 
 }  // namespace pynn

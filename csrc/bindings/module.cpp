@@ -6,5 +6,6 @@ PYBIND11_MODULE(_core, m) {
   pynn::bind_errors(m);
   pynn::bind_tensor(m);
   pynn::bind_ops(m);
+  pynn::bind_linalg(m);
   pynn::bind_runtime(m);
 }
