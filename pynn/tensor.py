@@ -234,7 +234,8 @@ def tensor(data, dtype=None):
         if d is None and a.dtype == np.float64:
             a = a.astype(np.float32)
     as_dtype(a.dtype)  # TypeError naming the dtype when pynn lacks it
-    return _core._copy_from(a)
+    # Unaligned arrays (views into packed bytes) cannot be shared; copy them first.
+    return _core._copy_from(np.require(a, requirements="A"))
 
 
 def from_numpy(array):
