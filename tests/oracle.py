@@ -5,6 +5,8 @@ NumPy answer; the strategies draw dtypes, broadcastable shapes and strided
 views; the fixtures run a test on 1 and 2 threads and on every SIMD path.
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,11 +15,11 @@ from hypothesis.extra import numpy as hnp
 
 import pynn
 
-settings.register_profile(
-    "pynn", max_examples=60, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile("pynn")
+_quiet = [HealthCheck.too_slow, HealthCheck.data_too_large]
+# CI: reproducible and quick. PYNN_HYPOTHESIS_PROFILE=thorough for a long hunt.
+settings.register_profile("pynn", max_examples=60, deadline=None, derandomize=True, suppress_health_check=_quiet)
+settings.register_profile("thorough", max_examples=1500, deadline=None, suppress_health_check=_quiet)
+settings.load_profile(os.environ.get("PYNN_HYPOTHESIS_PROFILE", "pynn"))
 
 DTYPES = ["bool", "uint8", "int32", "int64", "float32", "float64"]
 FLOATS = ["float32", "float64"]
