@@ -13,37 +13,45 @@
 
 namespace pynn {
 
+namespace {
+
+// C = A @ B for each element type, in the GEMM's own signature (floating
+// point: alpha = 1, beta = 0, so C is never read).
+void gemm_typed(int64_t m, int64_t n, int64_t k, const float* A, int64_t rsa, int64_t csa, const float* B,
+                int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc) {
+  gemm_f32(m, n, k, 1.0f, A, rsa, csa, B, rsb, csb, 0.0f, C, rsc, csc);
+}
+void gemm_typed(int64_t m, int64_t n, int64_t k, const double* A, int64_t rsa, int64_t csa, const double* B,
+                int64_t rsb, int64_t csb, double* C, int64_t rsc, int64_t csc) {
+  gemm_f64(m, n, k, 1.0, A, rsa, csa, B, rsb, csb, 0.0, C, rsc, csc);
+}
+void gemm_typed(int64_t m, int64_t n, int64_t k, const int32_t* A, int64_t rsa, int64_t csa, const int32_t* B,
+                int64_t rsb, int64_t csb, int32_t* C, int64_t rsc, int64_t csc) {
+  gemm_i32(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
+}
+void gemm_typed(int64_t m, int64_t n, int64_t k, const int64_t* A, int64_t rsa, int64_t csa, const int64_t* B,
+                int64_t rsb, int64_t csb, int64_t* C, int64_t rsc, int64_t csc) {
+  gemm_i64(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
+}
+void gemm_typed(int64_t m, int64_t n, int64_t k, const uint8_t* A, int64_t rsa, int64_t csa, const uint8_t* B,
+                int64_t rsb, int64_t csb, uint8_t* C, int64_t rsc, int64_t csc) {
+  gemm_u8(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
+}
+void gemm_typed(int64_t m, int64_t n, int64_t k, const bool* A, int64_t rsa, int64_t csa, const bool* B,
+                int64_t rsb, int64_t csb, bool* C, int64_t rsc, int64_t csc) {
+  gemm_bool(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
+}
+
+}  // namespace
+
 void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& c) {
-  const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
   const int64_t e = a.elsize();
-  const int64_t rsa = a.strides[0] / e, csa = a.strides[1] / e, rsb = b.strides[0] / e, csb = b.strides[1] / e,
-                rsc = c.strides[0] / e, csc = c.strides[1] / e;
-  switch (a.dtype) {
-    case DType::Float32:
-      gemm_f32(m, n, k, 1.0f, reinterpret_cast<const float*>(a.data()), rsa, csa,
-               reinterpret_cast<const float*>(b.data()), rsb, csb, 0.0f, reinterpret_cast<float*>(c.data()), rsc, csc);
-      break;
-    case DType::Float64:
-      gemm_f64(m, n, k, 1.0, reinterpret_cast<const double*>(a.data()), rsa, csa,
-               reinterpret_cast<const double*>(b.data()), rsb, csb, 0.0, reinterpret_cast<double*>(c.data()), rsc, csc);
-      break;
-    case DType::Int32:
-      gemm_i32(m, n, k, reinterpret_cast<const int32_t*>(a.data()), rsa, csa,
-               reinterpret_cast<const int32_t*>(b.data()), rsb, csb, reinterpret_cast<int32_t*>(c.data()), rsc, csc);
-      break;
-    case DType::Int64:
-      gemm_i64(m, n, k, reinterpret_cast<const int64_t*>(a.data()), rsa, csa,
-               reinterpret_cast<const int64_t*>(b.data()), rsb, csb, reinterpret_cast<int64_t*>(c.data()), rsc, csc);
-      break;
-    case DType::UInt8:
-      gemm_u8(m, n, k, reinterpret_cast<const uint8_t*>(a.data()), rsa, csa,
-              reinterpret_cast<const uint8_t*>(b.data()), rsb, csb, reinterpret_cast<uint8_t*>(c.data()), rsc, csc);
-      break;
-    case DType::Bool:
-      gemm_bool(m, n, k, reinterpret_cast<const bool*>(a.data()), rsa, csa,
-                reinterpret_cast<const bool*>(b.data()), rsb, csb, reinterpret_cast<bool*>(c.data()), rsc, csc);
-      break;
-  }
+  dispatch_dtype(a.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    gemm_typed(a.shape[0], b.shape[1], a.shape[1], reinterpret_cast<const T*>(a.data()), a.strides[0] / e,
+               a.strides[1] / e, reinterpret_cast<const T*>(b.data()), b.strides[0] / e, b.strides[1] / e,
+               reinterpret_cast<T*>(c.data()), c.strides[0] / e, c.strides[1] / e);
+  });
 }
 
 namespace {
