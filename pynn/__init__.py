@@ -28,16 +28,18 @@ from ._core import (  # noqa: E402
     supported_cpu_isas,
 )
 from .dtypes import DType, bool_, float32, float64, int32, int64, uint8
+from .autograd import GradientTape, Variable, no_grad
 from .ops import (
     abs, add, argmax, argmin, broadcast_to, clip, divide, dot, equal, exp, expand_dims, greater,
-    greater_equal, less, less_equal, log, max, maximum, mean, min, minimum, multiply, negative,
-    matmul, not_equal, power, relu, reshape, sigmoid, sqrt, square, squeeze, subtract, sum, tanh,
-    tensordot, transpose, where,
+    greater_equal, less, less_equal, log, log_softmax, max, maximum, mean, min, minimum, multiply,
+    negative, matmul, not_equal, power, relu, reshape, sigmoid, softmax, sqrt, square, squeeze,
+    subtract, sum, tanh, tensordot, transpose, where,
 )
 from .tensor import (
     Tensor, arange, empty, empty_like, eye, from_numpy, full, full_like, ones, ones_like, tensor,
     zeros, zeros_like,
 )
+from . import utils  # noqa: E402,F401
 
 bool = bool_  # noqa: A001  (pynn.bool, as in NumPy/PyTorch)
 
@@ -55,8 +57,10 @@ __all__ = [
     "square", "tanh", "sigmoid", "relu", "where", "clip",
     # reductions
     "sum", "mean", "max", "min", "argmax", "argmin",
-    # linear algebra
-    "matmul", "dot", "tensordot",
+    # linear algebra and nn functions
+    "matmul", "dot", "tensordot", "softmax", "log_softmax",
+    # autograd
+    "GradientTape", "Variable", "no_grad",
     # shapes
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to",
     # runtime

@@ -1,52 +1,93 @@
-"""Element-wise ops, reductions and shape functions.
+"""Element-wise ops, reductions, shape functions and products, each with its gradient.
 
 Every function takes tensors, NumPy arrays or Python scalars and follows
 NumPy's broadcasting and NumPy 2's type promotion (Python scalars are weak,
-NEP 50). The math is C++ (csrc/kernels); these functions only name it.
-Gradients arrive with the autograd (each op's backward will sit beside it).
+NEP 50). The math is C++ (csrc/kernels); these functions name it and, while a
+GradientTape records (Note [Tape recording] in autograd.py), record a node
+whose backward sits right beside the forward. A backward gets the output's
+gradient g, the op's inputs, its output and its attributes, and returns one
+gradient per input (None where there is none). Gradients of broadcast inputs
+are summed back to the input's shape by the tape, once for all ops; with out=
+an op writes in place and is not recorded.
 """
 
 from . import _core
+from .autograd import _state, record
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal",
     "negative", "abs", "exp", "log", "sqrt", "square", "tanh", "sigmoid", "relu",
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
-    "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to",
-    "matmul", "dot", "tensordot",
+    "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
+    "matmul", "dot", "tensordot", "softmax", "log_softmax",
 ]
 
+Tensor = _core.Tensor
 
-def _binary(name, doc):
+
+def _recording():
+    return _state.tapes and not _state.paused
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+# ---------------------------------------------------------------- element-wise
+
+def _binary(name, doc, backward=None):
     core = getattr(_core, name)
-
-    def fn(a, b, out=None):
-        return core(a, b, out)
-
+    if backward is None:  # comparisons: no gradient flows through them
+        def fn(a, b, out=None):
+            return core(a, b, out)
+    else:
+        def fn(a, b, out=None):
+            y = core(a, b, out)
+            if out is None and _recording():
+                record(backward, (a, b), y)
+            return y
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"{doc}, element-wise with broadcasting. `out`: a tensor of the broadcast shape to write into."
     return fn
 
 
-def _unary(name, doc):
+def _unary(name, doc, backward):
     core = getattr(_core, name)
 
     def fn(x, out=None):
-        return core(x, out)
+        y = core(x, out)
+        if out is None and _recording():
+            record(backward, (x,), y)
+        return y
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"{doc}, element-wise. `out`: a tensor of x's shape to write into."
     return fn
 
 
-add = _binary("add", "a + b")
-subtract = _binary("subtract", "a - b")
-multiply = _binary("multiply", "a * b")
-divide = _binary("divide", "a / b (true division: integers give float64)")
-power = _binary("power", "a ** b")
-maximum = _binary("maximum", "The larger of a and b (NaN if either is NaN)")
-minimum = _binary("minimum", "The smaller of a and b (NaN if either is NaN)")
+def _tie_split(g, a, b):
+    """The gradient share of a in maximum(a, b): all of g where a wins, half on ties."""
+    return where(greater(a, b), g, where(equal(a, b), multiply(g, 0.5), 0))
+
+
+def _power_backward(g, ins, y, _):
+    a, b = ins
+    ga = multiply(g, multiply(b, power(a, subtract(b, 1)))) if _is_tensor(a) else None
+    gb = multiply(g, multiply(y, where(greater(a, 0), log(a), 0))) if _is_tensor(b) else None
+    return ga, gb
+
+
+add = _binary("add", "a + b", lambda g, ins, y, _: (g, g))
+subtract = _binary("subtract", "a - b", lambda g, ins, y, _: (g, negative(g)))
+multiply = _binary("multiply", "a * b", lambda g, ins, y, _: (multiply(g, ins[1]), multiply(g, ins[0])))
+divide = _binary("divide", "a / b (true division: integers give float64)",
+                 lambda g, ins, y, _: (divide(g, ins[1]), negative(multiply(g, divide(y, ins[1])))))
+power = _binary("power", "a ** b", _power_backward)
+maximum = _binary("maximum", "The larger of a and b (NaN if either is NaN; a tie splits the gradient)",
+                  lambda g, ins, y, _: (_tie_split(g, ins[0], ins[1]), _tie_split(g, ins[1], ins[0])))
+minimum = _binary("minimum", "The smaller of a and b (NaN if either is NaN; a tie splits the gradient)",
+                  lambda g, ins, y, _: (_tie_split(g, ins[1], ins[0]), _tie_split(g, ins[0], ins[1])))
 equal = _binary("equal", "a == b")
 not_equal = _binary("not_equal", "a != b")
 greater = _binary("greater", "a > b")
@@ -54,72 +95,222 @@ greater_equal = _binary("greater_equal", "a >= b")
 less = _binary("less", "a < b")
 less_equal = _binary("less_equal", "a <= b")
 
-negative = _unary("negative", "-x")
-abs = _unary("abs", "|x|")
-exp = _unary("exp", "e ** x")
-log = _unary("log", "The natural logarithm of x")
-sqrt = _unary("sqrt", "The square root of x")
-square = _unary("square", "x * x")
-tanh = _unary("tanh", "The hyperbolic tangent of x")
-sigmoid = _unary("sigmoid", "1 / (1 + exp(-x))")
-relu = _unary("relu", "maximum(x, 0)")
+negative = _unary("negative", "-x", lambda g, ins, y, _: (negative(g),))
+abs = _unary("abs", "|x| (gradient: sign(x), 0 at 0)",
+             lambda g, ins, y, _: (where(greater(ins[0], 0), g, where(less(ins[0], 0), negative(g), 0)),))
+exp = _unary("exp", "e ** x", lambda g, ins, y, _: (multiply(g, y),))
+log = _unary("log", "The natural logarithm of x", lambda g, ins, y, _: (divide(g, ins[0]),))
+sqrt = _unary("sqrt", "The square root of x", lambda g, ins, y, _: (divide(g, multiply(y, 2)),))
+square = _unary("square", "x * x", lambda g, ins, y, _: (multiply(g, multiply(ins[0], 2)),))
+tanh = _unary("tanh", "The hyperbolic tangent of x", lambda g, ins, y, _: (multiply(g, subtract(1, square(y))),))
+sigmoid = _unary("sigmoid", "1 / (1 + exp(-x))",
+                 lambda g, ins, y, _: (multiply(g, multiply(y, subtract(1, y))),))
+relu = _unary("relu", "maximum(x, 0) (gradient 0 at 0)", lambda g, ins, y, _: (where(greater(ins[0], 0), g, 0),))
 
 
 def where(condition, x, y):
     """x where condition is true, else y (broadcast together)."""
-    return _core.where(condition, x, y)
+    r = _core.where(condition, x, y)
+    if _recording():
+        record(lambda g, ins, out, _: (None, where(ins[0], g, 0), where(ins[0], 0, g)), (condition, x, y), r)
+    return r
 
 
 def clip(x, a_min=None, a_max=None, out=None):
-    """x limited to [a_min, a_max]; either bound may be None."""
-    return _core.clip(x, a_min, a_max, out)
+    """x limited to [a_min, a_max]; either bound may be None. The gradient flows to x
+    where it is inside the bounds."""
+    r = _core.clip(x, a_min, a_max, out)
+    if out is None and _recording():
+        def backward(g, ins, y, _):
+            inside = g
+            if a_min is not None:
+                inside = where(less(ins[0], a_min), 0, inside)
+            if a_max is not None:
+                inside = where(greater(ins[0], a_max), 0, inside)
+            return (inside,)
+        record(backward, (x,), r)
+    return r
 
 
-def _reduction(op, doc):
+# ---------------------------------------------------------------- reductions
+
+def _normalize_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    return tuple(a % ndim if ndim else a for a in axes)
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand_to(g, shape, axes):
+    """g (a reduction's gradient, keepdims or not) broadcast back to the input shape."""
+    return broadcast_to(reshape(g, _keep_shape(shape, axes)), shape)
+
+
+def _sum_backward(g, ins, y, axes):
+    return (_expand_to(g, ins[0].shape, axes),)
+
+
+def _mean_backward(g, ins, y, axes):
+    shape = ins[0].shape
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    return (_expand_to(divide(g, count), shape, axes),)
+
+
+def _extreme_backward(g, ins, y, axes):
+    # Ties share the gradient equally: each of k equal extremes gets g / k.
+    x = ins[0]
+    hit = equal(x, reshape(y, _keep_shape(x.shape, axes)))
+    count = _core._reduce(_core._ReduceOp.sum, hit, axes, True).astype(y.dtype)
+    return (where(hit, broadcast_to(divide(reshape(g, count.shape), count), x.shape), 0),)
+
+
+def _reduction(op, doc, backward=None):
     def fn(x, axis=None, keepdims=False):
-        return _core._reduce(op, x, axis, keepdims)
+        y = _core._reduce(op, x, axis, keepdims)
+        if backward is not None and _is_tensor(x) and _recording():
+            record(backward, (x,), y, _normalize_axes(axis, x.ndim))
+        return y
 
     fn.__name__ = fn.__qualname__ = op.name
     fn.__doc__ = doc + " `axis`: None (all), an int or a tuple of ints; `keepdims` keeps reduced axes as 1."
     return fn
 
 
-sum = _reduction(_core._ReduceOp.sum, "Sum of the elements (floats accumulate in float64).")
-mean = _reduction(_core._ReduceOp.mean, "Arithmetic mean of the elements.")
-max = _reduction(_core._ReduceOp.max, "Largest element (NaN if any is NaN).")
-min = _reduction(_core._ReduceOp.min, "Smallest element (NaN if any is NaN).")
+sum = _reduction(_core._ReduceOp.sum, "Sum of the elements (floats accumulate in float64).", _sum_backward)
+mean = _reduction(_core._ReduceOp.mean, "Arithmetic mean of the elements.", _mean_backward)
+max = _reduction(_core._ReduceOp.max, "Largest element (NaN if any is NaN; tied maxima share the gradient).",
+                 _extreme_backward)
+min = _reduction(_core._ReduceOp.min, "Smallest element (NaN if any is NaN; tied minima share the gradient).",
+                 _extreme_backward)
 argmax = _reduction(_core._ReduceOp.argmax, "Index of the first largest element (axis: None or an int).")
 argmin = _reduction(_core._ReduceOp.argmin, "Index of the first smallest element (axis: None or an int).")
 
 
-def _as_tensor(x):
-    from .tensor import Tensor, tensor
+# ---------------------------------------------------------------- shapes (views)
 
-    return x if isinstance(x, Tensor) else tensor(x)
+def _as_tensor(x):
+    if _is_tensor(x):
+        return x
+    from .tensor import tensor
+
+    return tensor(x)
+
+
+def _view_op(name, view, backward):
+    def fn(x, *args):
+        x = _as_tensor(x)
+        y = view(x, *args)
+        if _recording():
+            record(backward, (x,), y, args)
+        return y
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _transpose_backward(g, ins, y, args):
+    axes = args[0]
+    if axes is None:
+        return (transpose(g, None),)
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a % len(axes)] = i
+    return (transpose(g, tuple(inverse)),)
+
+
+_reshape = _view_op("reshape", lambda x, shape: x._reshape(shape),
+                    lambda g, ins, y, args: (reshape(g, ins[0].shape),))
+_transpose = _view_op("transpose", lambda x, axes: x._transpose(axes), _transpose_backward)
+_expand_dims = _view_op("expand_dims", lambda x, axis: x._expand_dims(axis),
+                        lambda g, ins, y, args: (reshape(g, ins[0].shape),))
+_squeeze = _view_op("squeeze", lambda x, axis: x._squeeze(axis), lambda g, ins, y, args: (reshape(g, ins[0].shape),))
+_broadcast_to = _view_op("broadcast_to", lambda x, shape: x._broadcast_to(shape),
+                         lambda g, ins, y, args: (sum_to(g, ins[0].shape),))
+_sum_to = _view_op("sum_to", lambda x, shape: _core._sum_to(x, shape),
+                   lambda g, ins, y, args: (broadcast_to(g, ins[0].shape),))
 
 
 def reshape(x, shape):
-    return _as_tensor(x).reshape(shape)
+    """A view with the new shape when the strides allow it, else a copy; one -1 is inferred."""
+    return _reshape(x, shape)
 
 
 def transpose(x, axes=None):
     """A view with the axes permuted (reversed when axes is None)."""
-    return _as_tensor(x)._transpose(axes)
+    return _transpose(x, None if axes is None else tuple(axes))
 
 
 def expand_dims(x, axis):
     """A view with new size-1 axes at the positions `axis` (an int or a tuple)."""
-    return _as_tensor(x)._expand_dims(axis)
+    return _expand_dims(x, axis)
 
 
 def squeeze(x, axis=None):
     """A view without size-1 axes (all of them, or those in `axis`)."""
-    return _as_tensor(x)._squeeze(axis)
+    return _squeeze(x, axis)
 
 
 def broadcast_to(x, shape):
     """A view of x broadcast to `shape` (stride 0 along broadcast axes)."""
-    return _as_tensor(x)._broadcast_to(shape)
+    return _broadcast_to(x, tuple(shape))
+
+
+def sum_to(x, shape):
+    """x summed down to `shape`: the reverse of broadcasting `shape` up to x.shape."""
+    return _sum_to(x, tuple(shape))
+
+
+_core_getitem = Tensor.__getitem__
+
+
+def _getitem_backward(g, ins, y, args):
+    # Basic indexing never selects an element twice, so scattering is assigning.
+    gx = _core._full(ins[0].shape, 0, g._dtype_code)
+    _core.Tensor.__setitem__(gx, args[0], g)
+    return (gx,)
+
+
+def getitem(x, key):
+    """x[key] for basic indexing (a view); its gradient scatters back into zeros."""
+    y = _core_getitem(x, key)
+    if _recording():
+        record(_getitem_backward, (x,), y, (key,))
+    return y
+
+
+# ---------------------------------------------------------------- products
+
+def _swap_last(t):
+    n = t.ndim
+    return transpose(t, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _matmul_backward(g, ins, y, _):
+    a, b = ins
+    if a.ndim == 1 and b.ndim == 1:
+        return (multiply(g, b) if _is_tensor(a) else None, multiply(g, a) if _is_tensor(b) else None)
+    a2 = expand_dims(a, 0) if a.ndim == 1 else a
+    b2 = expand_dims(b, 1) if b.ndim == 1 else b
+    g2 = g
+    if a.ndim == 1:
+        g2 = expand_dims(g2, -2)
+    if b.ndim == 1:
+        g2 = expand_dims(g2, -1)
+    ga = matmul(g2, _swap_last(b2)) if _is_tensor(a) else None
+    gb = matmul(_swap_last(a2), g2) if _is_tensor(b) else None
+    if ga is not None and a.ndim == 1:
+        ga = sum_to(ga, (1,) + a.shape) if ga.ndim > 1 else ga
+        ga = reshape(ga, a.shape)
+    if gb is not None and b.ndim == 1:
+        gb = sum_to(gb, b.shape + (1,)) if gb.ndim > 1 else gb
+        gb = reshape(gb, b.shape)
+    return ga, gb
 
 
 def matmul(a, b):
@@ -127,16 +318,52 @@ def matmul(a, b):
 
     Every product runs on pynn's own GEMM; transposed operands are read in place.
     """
-    return _core.matmul(a, b)
+    y = _core.matmul(a, b)
+    if _recording():
+        a, b = _as_tensor(a), _as_tensor(b)
+        record(_matmul_backward, (a, b), y)
+    return y
 
 
 def dot(a, b):
     """NumPy's dot: inner product of 1-D, matmul of 2-D, a scalar multiplies, and for N-D
     a sum product over the last axis of a and the second-to-last of b."""
+    if _recording():
+        a, b = _as_tensor(a), _as_tensor(b)
+        if a.ndim == 0 or b.ndim == 0:
+            return multiply(a, b)
+        if a.ndim <= 2 and b.ndim <= 2:
+            return matmul(a, b)  # the same product for 1-D and 2-D operands
+        raise NotImplementedError("the gradient of an N-D dot is not implemented yet; use matmul")
     return _core.dot(a, b)
 
 
 def tensordot(a, b, axes=2):
     """Sum products over the last `axes` axes of a and the first of b, or over the axes
     named by a pair of sequences ``(axes_a, axes_b)``."""
+    if _recording():
+        raise NotImplementedError("the gradient of tensordot is not implemented yet; use matmul")
     return _core.tensordot(a, b, axes)
+
+
+# ---------------------------------------------------------------- softmax
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`, computed as exp(x - max) for stability."""
+    from .autograd import no_grad
+
+    with no_grad():
+        m = max(x, axis=axis, keepdims=True)  # a constant shift: softmax does not depend on it
+    e = exp(subtract(x, m))
+    return divide(e, sum(e, axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) along `axis`, as (x - max) - log(sum(exp(x - max)))."""
+    from .autograd import no_grad
+
+    with no_grad():
+        m = max(x, axis=axis, keepdims=True)
+    z = subtract(x, m)
+    return subtract(z, log(sum(exp(z), axis=axis, keepdims=True)))
+

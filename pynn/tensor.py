@@ -31,7 +31,8 @@ def _method(fn):
 # ---------------------------------------------------------------- attributes
 
 Tensor.dtype = property(lambda self: BY_CODE[self._dtype_code], doc="The element type (a pynn.DType).")
-Tensor.T = property(lambda self: self._transpose(None), doc="The tensor with its axes reversed (a view).")
+Tensor.T = property(lambda self: ops.transpose(self), doc="The tensor with its axes reversed (a view).")
+Tensor.__getitem__ = ops.getitem
 # NumPy's binary operators defer to ours when a tensor is on the right.
 Tensor.__array_priority__ = 1000
 
@@ -120,7 +121,7 @@ def reshape(self, *shape):
     """A view with the new shape when the strides allow it, else a copy; one -1 is inferred."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = shape[0]
-    return self._reshape(shape)
+    return ops.reshape(self, shape)
 
 
 @_method
@@ -128,7 +129,7 @@ def transpose(self, *axes):
     """A view with the axes permuted (reversed when no axes are given)."""
     if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
         axes = axes[0]
-    return self._transpose(axes if axes else None)
+    return ops.transpose(self, axes if axes else None)
 
 
 @_method
@@ -167,7 +168,7 @@ def contiguous(self):
 
 # ---------------------------------------------------------------- operators
 
-def _binary(fn, reflected_fn=None):
+def _binary(fn):
     def op(self, other):
         return fn(self, other)
 

@@ -72,6 +72,9 @@ std::vector<int64_t> int_list(py::handle h) {
 void bind_tensor(py::module_& m) {
   py::class_<Tensor>(m, "Tensor", py::buffer_protocol(), py::dynamic_attr(),
                      "A strided n-dimensional array (storage + offset + shape + strides + dtype).")
+      // Tensor(t): another handle on t's memory (a view of all of it). It lets
+      // Python subclasses (pynn.Variable) wrap a freshly made tensor.
+      .def(py::init([](const Tensor& t) { return t; }), py::arg("tensor"))
       .def_buffer([](const Tensor& t) {
         std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end()), strides(t.strides.begin(), t.strides.end());
         return py::buffer_info(t.data(), t.elsize(), buffer_format(t.dtype), t.ndim(), shape, strides, false);

@@ -1,0 +1,208 @@
+"""GradientTape, Variable and every op's gradient against central differences (float64)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pynn
+from oracle import assert_like_numpy, shapes_st
+from pynn.utils import GradcheckError, gradcheck
+
+BINARY = {
+    "add": pynn.add, "subtract": pynn.subtract, "multiply": pynn.multiply, "divide": pynn.divide,
+    "maximum": pynn.maximum, "minimum": pynn.minimum,
+}
+UNARY = {
+    "negative": pynn.negative, "abs": pynn.abs, "exp": pynn.exp, "square": pynn.square, "tanh": pynn.tanh,
+    "sigmoid": pynn.sigmoid, "relu": pynn.relu,
+    "log": lambda x: pynn.log(pynn.abs(x) + 0.5), "sqrt": lambda x: pynn.sqrt(pynn.abs(x) + 0.5),
+}
+
+
+def away_from_kinks(a):
+    """Values at least 0.1 from 0 (abs, relu) and from each other (max, min)."""
+    return np.sign(a) * (np.abs(a) + 0.1) + 0.01 * np.arange(a.size).reshape(a.shape)
+
+
+@given(shapes=shapes_st(min_side=1, max_side=3, max_dims=3), name=st.sampled_from(sorted(BINARY)),
+       seed=st.integers(0, 999))
+def test_binary_gradients_with_broadcasting(shapes, name, seed):
+    rng = np.random.default_rng(seed)
+    a = away_from_kinks(rng.standard_normal(shapes.input_shapes[0]))
+    b = away_from_kinks(rng.standard_normal(shapes.input_shapes[1])) + 0.05
+    if name == "divide":
+        b = np.abs(b) + 0.5
+    assert gradcheck(BINARY[name], [a, b])
+
+
+@given(shape=st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple), name=st.sampled_from(sorted(UNARY)),
+       seed=st.integers(0, 999))
+def test_unary_gradients(shape, name, seed):
+    a = away_from_kinks(np.random.default_rng(seed).standard_normal(shape))
+    assert gradcheck(UNARY[name], [a])
+
+
+def test_power_where_clip_gradients():
+    rng = np.random.default_rng(1)
+    a = np.abs(rng.standard_normal((3, 4))) + 0.5
+    b = rng.standard_normal((4,))
+    assert gradcheck(pynn.power, [a, b])
+    assert gradcheck(lambda x: x ** 3 + 2 ** x, [rng.standard_normal((2, 3))])
+    c = rng.standard_normal((3, 4)) > 0
+    assert gradcheck(lambda x, y: pynn.where(c, x, y), [rng.standard_normal((3, 4)), rng.standard_normal((4,))])
+    assert gradcheck(lambda x: pynn.clip(x, -0.5, 0.7), [away_from_kinks(rng.standard_normal((3, 4)))])
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reduction_gradients(name, axis, keepdims):
+    a = np.random.default_rng(2).standard_normal((3, 4, 2))
+    assert gradcheck(lambda x: getattr(pynn, name)(x, axis=axis, keepdims=keepdims) * 1.5, [a])
+
+
+def test_max_ties_share_the_gradient():
+    x = pynn.tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]))
+    with pynn.GradientTape() as tape:
+        tape.watch(x)
+        y = pynn.max(x, axis=1)
+    assert_like_numpy(tape.gradient(y, x), np.array([[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]]))
+    with pynn.GradientTape() as tape:
+        tape.watch(x)
+        y = pynn.maximum(x, 2.0)
+    assert_like_numpy(tape.gradient(y, x), np.array([[0, 1, 1], [0.5, 0.5, 0.5]]))
+
+
+def test_view_gradients():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 4, 5))
+    assert gradcheck(lambda x: x.reshape(12, 5)[::2] * 2, [a])
+    assert gradcheck(lambda x: x.T[1, ::-1] ** 2, [a])
+    assert gradcheck(lambda x: pynn.transpose(x, (1, 2, 0))[..., 0], [a])
+    assert gradcheck(lambda x: pynn.expand_dims(x, 0) * pynn.ones((2, 1, 1, 1)), [a])
+    assert gradcheck(lambda x: pynn.squeeze(x[:, :1], 1), [a])
+    assert gradcheck(lambda x: pynn.broadcast_to(x[:, :1], (2, 3, 4, 5)), [a])
+    assert gradcheck(lambda x: x[1] * x[2], [a])  # fan-out of one input
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)),
+                                   ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2)), ((3, 4), (2, 4, 5))])
+def test_matmul_gradients(sa, sb):
+    rng = np.random.default_rng(4)
+    assert gradcheck(pynn.matmul, [rng.standard_normal(sa), rng.standard_normal(sb)])
+    if len(sa) <= 2 and len(sb) <= 2:
+        assert gradcheck(pynn.dot, [rng.standard_normal(sa), rng.standard_normal(sb)])
+
+
+def test_transposed_matmul_gradients():
+    rng = np.random.default_rng(5)
+    assert gradcheck(lambda x, w: pynn.relu(x.T @ w[::-1]) + 0.1, [rng.standard_normal((4, 3)),
+                                                                   rng.standard_normal((4, 2))])
+
+
+def test_softmax_log_softmax():
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((3, 5)) * 10
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    ref = e / e.sum(axis=1, keepdims=True)
+    assert_like_numpy(pynn.softmax(pynn.tensor(a), axis=1), ref)
+    assert_like_numpy(pynn.log_softmax(pynn.tensor(a), axis=-1), np.log(ref))
+    assert gradcheck(lambda x: pynn.softmax(x, axis=0) * pynn.arange(5, dtype="float64"), [a])
+    assert gradcheck(lambda x: pynn.log_softmax(x) * pynn.arange(5, dtype="float64"), [a])
+    big = pynn.tensor(np.array([[1000.0, 0.0, -1000.0]], dtype=np.float32))
+    assert np.all(np.isfinite(np.asarray(pynn.log_softmax(big))))
+
+
+def test_second_order_nested_tapes():
+    t = pynn.Variable(3.0, dtype="float64")
+    with pynn.GradientTape() as outer:
+        with pynn.GradientTape() as inner:
+            position = 4.9 * t ** 2
+        speed = inner.gradient(position, t)
+    acceleration = outer.gradient(speed, t)
+    assert float(speed) == pytest.approx(29.4)
+    assert float(acceleration) == pytest.approx(9.8)
+
+
+def test_tape_rules():
+    x = pynn.tensor(np.array([1.0, 2.0, 3.0]))
+    w = pynn.Variable(np.array([0.5, -1.0, 2.0]))
+    frozen = pynn.Variable(np.ones(3), trainable=False)
+    with pynn.GradientTape() as tape:
+        y = w * x * frozen  # non-scalar target: summed
+    g = tape.gradient(y, {"w": w, "x": x, "frozen": frozen, "pair": (w, [x])})
+    assert_like_numpy(g["w"], np.array([1.0, 2.0, 3.0]))
+    assert g["x"] is None and g["frozen"] is None and g["pair"][1][0] is None
+    with pytest.raises(RuntimeError, match="non-persistent GradientTape"):
+        tape.gradient(y, w)
+    with pynn.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = pynn.sum(x * x) + pynn.sum(x)  # x used twice: gradients accumulate
+    assert_like_numpy(tape.gradient(y, x), 2 * np.array([1.0, 2.0, 3.0]) + 1)
+    assert_like_numpy(tape.gradient(y, x), 2 * np.array([1.0, 2.0, 3.0]) + 1)
+    with pynn.GradientTape() as tape:
+        with pynn.no_grad():
+            y = pynn.sum(w * w)
+    assert tape.gradient(y, w) is None
+    with pytest.raises(TypeError, match="watch"):
+        pynn.GradientTape().watch(3.0)
+
+
+def test_output_gradients_and_unwatched():
+    w = pynn.Variable(np.array([1.0, 2.0]))
+    with pynn.GradientTape() as tape:
+        y = w * 3
+    assert_like_numpy(tape.gradient(y, w, output_gradients=pynn.tensor(np.array([1.0, -1.0]))),
+                      np.array([3.0, -3.0]))
+    with pynn.GradientTape(watch_accessed_variables=False) as tape:
+        y = w * 3
+    assert tape.gradient(y, w) is None
+
+
+def test_variable_semantics():
+    v = pynn.Variable([[1.0, 2.0], [3.0, 4.0]], name="kernel")
+    assert isinstance(v, pynn.Tensor) and v.dtype == pynn.float32 and v.trainable and v.name == "kernel"
+    ptr = v._data_ptr
+    v.assign(np.zeros((2, 2)))
+    v.assign_add(pynn.ones((2, 2)))
+    v.assign_sub(0.5)
+    assert v._data_ptr == ptr  # updated in place
+    assert_like_numpy(v, np.full((2, 2), 0.5, np.float32))
+    assert_like_numpy(v @ v + 1, np.full((2, 2), 1.5, np.float32))
+    assert "Variable" in repr(v)
+    with pytest.raises(ValueError, match="broadcast"):
+        v.assign(np.zeros(3))
+
+
+def test_gradcheck_catches_a_wrong_gradient():
+    def wrong(x):
+        with pynn.no_grad():
+            frozen = x * 1.0  # hides one path from the tape
+        return x * frozen
+
+    with pytest.raises(GradcheckError, match="analytic"):
+        gradcheck(wrong, [np.array([1.0, 2.0, 3.0])])
+
+
+def test_float32_training_step_on_tape():
+    # The TensorFlow tutorial's linear classifier, a few steps, must reduce the loss.
+    rng = np.random.default_rng(7)
+    cov = [[1, 0.5], [0.5, 1]]
+    neg = rng.multivariate_normal([0, 3], cov, 500)
+    pos = rng.multivariate_normal([3, 0], cov, 500)
+    x = pynn.tensor(np.vstack([neg, pos]).astype(np.float32))
+    y = pynn.tensor(np.vstack([np.zeros((500, 1)), np.ones((500, 1))]).astype(np.float32))
+    w = pynn.Variable(rng.uniform(size=(2, 1)).astype(np.float32))
+    b = pynn.Variable(np.zeros(1, np.float32))
+    losses = []
+    for _ in range(40):
+        with pynn.GradientTape() as tape:
+            loss = pynn.mean(pynn.square(x @ w + b - y))
+        gw, gb = tape.gradient(loss, [w, b])
+        w.assign_sub(gw * 0.1)
+        b.assign_sub(gb * 0.1)
+        losses.append(float(loss))
+    accuracy = float(pynn.mean(pynn.equal(pynn.greater(x @ w + b, 0.5), pynn.greater(y, 0.5))))
+    assert losses[-1] < losses[0] / 5
+    assert accuracy > 0.99
