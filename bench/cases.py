@@ -154,3 +154,26 @@ case("mlp h.T@dZ", "(128x512)^T @ 128x10", _mlp, "h.T @ dZ", flops=2 * 512 * 128
 case("mlp dZ@W2.T", "128x10 @ (512x10)^T", _mlp, "dZ @ W2.T", flops=2 * 128 * 10 * 512, **_gemm)
 case("mlp step", "5 GEMMs", _mlp, "(X @ W1, h @ W2, h.T @ dZ, dZ @ W2.T, X.T @ dH)",
      flops=2 * 128 * (784 * 512 * 2 + 512 * 10 * 3), **_gemm)
+
+# ---------------------------------------------------------------------- optim
+# One Adam step on 1e6 float32 parameters: NumPy's in-place multi-pass form
+# against pynn's fused one-pass kernel (Note [Fused optimizer updates]).
+_B1, _B2, _EPS, _ALPHA = 0.9, 0.999, 1e-7, 1e-3
+
+
+def _np_adam(w, g, m, v):
+    m += (g - m) * (1 - _B1)
+    v += (g * g - v) * (1 - _B2)
+    w -= _ALPHA * m / (np.sqrt(v) + _EPS)
+    return w
+
+
+def _adam_setup():
+    return {"w": rand(10**6), "g": rand(10**6), "m": np.zeros(10**6, np.float32),
+            "v": np.zeros(10**6, np.float32), "np_adam": _np_adam}
+
+
+case("adam step", "1e6 f32", _adam_setup, np_expr="np_adam(w, g, m, v)",
+     pn_expr="(pynn._core._optim_update(pynn._core._OptimRule.adam, [w, g, m, v], "
+             f"[{_ALPHA}, {_B1}, {_B2}, {_EPS}, 0.0]), w)[1]",
+     group="optim", bytes=6 * F32 * 10**6, rtol=1e-5, atol=1e-6)

@@ -1,6 +1,9 @@
 // bind_ops.cpp: element-wise ops and reductions.
+#include <pybind11/stl.h>
+
 #include "bind.h"
 #include "kernels/elementwise.h"
+#include "kernels/optim.h"
 #include "kernels/reduce.h"
 
 namespace pynn {
@@ -88,6 +91,16 @@ void bind_ops(py::module_& m) {
     py::gil_scoped_release nogil;
     return reduce(op, xt, axes, all, keepdims);
   }, py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("keepdims"));
+
+  py::enum_<OptimRule>(m, "_OptimRule")
+      .value("sgd", OptimRule::sgd).value("rmsprop", OptimRule::rmsprop)
+      .value("adam", OptimRule::adam).value("adagrad", OptimRule::adagrad);
+
+  m.def("_optim_update", [](OptimRule rule, std::vector<Tensor> bufs, std::vector<double> h) {
+    py::gil_scoped_release nogil;
+    optim_update(rule, bufs, h);
+  }, py::arg("rule"), py::arg("buffers"), py::arg("scalars"),
+     "One fused in-place optimizer update (Note [Fused optimizer updates]).");
 
   m.def("_sum_to", [](const Tensor& x, py::handle shape) {
     Dims d = dims_from_py(shape, "shape");

@@ -55,6 +55,24 @@ constexpr int kNumBinaryOps = 0 PYNN_BINARY_OPS(PYNN_COUNT_ENTRY);
 constexpr int kNumUnaryOps = 0 PYNN_UNARY_OPS(PYNN_COUNT_ENTRY);
 #undef PYNN_COUNT_ENTRY
 
+// Note [Fused optimizer updates]
+// One pass over flat, contiguous buffers per update (NumPy needs several):
+// bufs = {var, grad, slot1, slot2} (slots as the rule needs), h = the rule's
+// scalars. The formulas are Keras 3's, epsilon placement included:
+//   sgd      h = {lr, momentum, nesterov}: momentum == 0: var -= lr g; else
+//            m = momentum m - lr g; var += nesterov ? momentum m - lr g : m
+//   rmsprop  h = {lr, rho, momentum, epsilon}: v = rho v + (1 - rho) g^2;
+//            step = lr g / sqrt(v + epsilon); momentum > 0: m = momentum m + step,
+//            var -= m; else var -= step
+//   adam     h = {alpha, beta1, beta2, epsilon, decay}: var -= decay var (AdamW's
+//            lr * weight_decay, 0 for Adam); m += (g - m)(1 - beta1);
+//            v += (g^2 - v)(1 - beta2); var -= alpha m / (sqrt(v) + epsilon) with
+//            alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t) computed by the caller
+//   adagrad  h = {lr, epsilon}: a += g^2; var -= lr g / sqrt(a + epsilon)
+enum class OptimRule : int { sgd, rmsprop, adam, adagrad };
+constexpr int kNumOptimRules = 4;
+using OptimLoop = void (*)(char* const* bufs, int64_t n, const double* h);
+
 const char* binary_op_name(BinaryOp op);
 const char* unary_op_name(UnaryOp op);
 
@@ -75,6 +93,7 @@ struct KernelTable {
   InnerLoop2D reduce_min[kNumDTypes];
   InnerLoop2D reduce_argmax[kNumDTypes];     // (acc_val, acc_idx: int64, x, idx: int64)
   InnerLoop2D reduce_argmin[kNumDTypes];
+  OptimLoop optim[kNumOptimRules][2];      // [rule][0: float32, 1: float64]
 };
 
 const KernelTable& kernels();

@@ -44,6 +44,12 @@ template <class T> inline bool is_nan(T x) {
   if constexpr (kIsFloat<T>) return x != x;
   else return false;
 }
+// sqrt in the operand's own precision (sqrtps for float, not a trip through double).
+template <class T> inline T vsqrt(T x) {
+  if constexpr (std::is_same_v<T, float>) return __builtin_sqrtf(x);
+  else return __builtin_sqrt(x);
+}
+
 // NumPy's maximum/minimum: a NaN in either operand gives NaN.
 template <class T> inline T nan_max(T a, T b) { return (a >= b || is_nan(a)) ? a : b; }
 template <class T> inline T nan_min(T a, T b) { return (a <= b || is_nan(a)) ? a : b; }
@@ -120,7 +126,7 @@ struct op_abs {
 };
 struct op_exp { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::exp(x); } };
 struct op_log { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::log(x); } };
-struct op_sqrt { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return __builtin_sqrt(x); } };
+struct op_sqrt { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vsqrt(x); } };
 struct op_square { template <class T> static constexpr bool ok = !kIsBool<T>; template <class T> static T f(T x) { return wrap_mul(x, x); } };
 struct op_tanh { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::tanh(x); } };
 struct op_sigmoid { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::sigmoid(x); } };
@@ -368,5 +374,89 @@ void reduce_arg_loop(char** p, const int64_t* s, int64_t n, const int64_t* outer
         bi = xi;
       }
     }
+  }
+}
+
+// ---- fused optimizer updates (Note [Fused optimizer updates] in kernel_table.h) ----
+
+template <class T>
+void optim_sgd_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  const T lr = static_cast<T>(h[0]), mom = static_cast<T>(h[1]);
+  if (h[1] == 0.0) {
+    for (int64_t i = 0; i < n; ++i) var[i] -= lr * g[i];
+    return;
+  }
+  T* __restrict m = reinterpret_cast<T*>(b[2]);
+  if (h[2] != 0.0) {
+    for (int64_t i = 0; i < n; ++i) {
+      T mi = mom * m[i] - lr * g[i];
+      m[i] = mi;
+      var[i] += mom * mi - lr * g[i];
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      T mi = mom * m[i] - lr * g[i];
+      m[i] = mi;
+      var[i] += mi;
+    }
+  }
+}
+
+template <class T>
+void optim_rmsprop_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict v = reinterpret_cast<T*>(b[2]);
+  const T lr = static_cast<T>(h[0]), rho = static_cast<T>(h[1]), mom = static_cast<T>(h[2]),
+          eps = static_cast<T>(h[3]);
+  if (h[2] > 0.0) {
+    T* __restrict m = reinterpret_cast<T*>(b[3]);
+    for (int64_t i = 0; i < n; ++i) {
+      T vi = rho * v[i] + (T(1) - rho) * g[i] * g[i];
+      v[i] = vi;
+      T mi = mom * m[i] + lr * g[i] / vsqrt(vi + eps);
+      m[i] = mi;
+      var[i] -= mi;
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      T vi = rho * v[i] + (T(1) - rho) * g[i] * g[i];
+      v[i] = vi;
+      var[i] -= lr * g[i] / vsqrt(vi + eps);
+    }
+  }
+}
+
+template <class T>
+void optim_adam_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict m = reinterpret_cast<T*>(b[2]);
+  T* __restrict v = reinterpret_cast<T*>(b[3]);
+  const T alpha = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
+          eps = static_cast<T>(h[3]), decay = static_cast<T>(h[4]);
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T gi = g[i];
+    T mi = m[i] + (gi - m[i]) * (T(1) - b1);
+    T vi = v[i] + (gi * gi - v[i]) * (T(1) - b2);
+    m[i] = mi;
+    v[i] = vi;
+    var[i] = w - alpha * mi / (vsqrt(vi) + eps);
+  }
+}
+
+template <class T>
+void optim_adagrad_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict a = reinterpret_cast<T*>(b[2]);
+  const T lr = static_cast<T>(h[0]), eps = static_cast<T>(h[1]);
+  for (int64_t i = 0; i < n; ++i) {
+    T ai = a[i] + g[i] * g[i];
+    a[i] = ai;
+    var[i] -= lr * g[i] / vsqrt(ai + eps);
   }
 }
