@@ -177,3 +177,33 @@ case("adam step", "1e6 f32", _adam_setup, np_expr="np_adam(w, g, m, v)",
      pn_expr="(pynn._core._optim_update(pynn._core._OptimRule.adam, [w, g, m, v], "
              f"[{_ALPHA}, {_B1}, {_B2}, {_EPS}, 0.0]), w)[1]",
      group="optim", bytes=6 * F32 * 10**6, rtol=1e-5, atol=1e-6)
+
+# ------------------------------------------------------------------------- nn
+# Softmax with cross-entropy, forward and backward, at the MNIST output layer
+# (128, 10). NumPy: the "Deep Learning from Scratch" SoftmaxWithLoss layer.
+
+
+def _np_softmax_with_loss(x, t):
+    z = x - x.max(axis=1, keepdims=True)
+    y = np.exp(z)
+    y /= y.sum(axis=1, keepdims=True)
+    n = x.shape[0]
+    loss = -np.sum(np.log(y[np.arange(n), t] + 1e-7)) / n  # noqa: F841  (the forward the layer computes)
+    dx = y.copy()
+    dx[np.arange(n), t] -= 1
+    return dx / n
+
+
+def _pn_softmax_with_loss(x, t):
+    import pynn
+
+    with pynn.GradientTape() as tape:
+        tape.watch(x)
+        loss = pynn.softmax_cross_entropy(x, t)
+    return tape.gradient(loss, x)
+
+
+case("softmax xent f+b", "(128,10) int labels",
+     lambda: {"x": rand(128, 10), "t": _rng.integers(0, 10, 128), "np_step": _np_softmax_with_loss,
+              "pn_step": _pn_softmax_with_loss},
+     np_expr="np_step(x, t)", pn_expr="pn_step(x, t)", group="nn", rtol=1e-5, atol=1e-6)

@@ -32,7 +32,8 @@ from .autograd import GradientTape, Variable, no_grad
 from .ops import (
     abs, add, argmax, argmin, broadcast_to, clip, divide, dot, equal, exp, expand_dims, greater,
     greater_equal, less, less_equal, log, log_softmax, max, maximum, mean, min, minimum, multiply,
-    negative, matmul, not_equal, power, relu, reshape, sigmoid, softmax, sqrt, square, squeeze,
+    negative, matmul, not_equal, power, relu, reshape, sigmoid, sigmoid_binary_cross_entropy, softmax,
+    softmax_cross_entropy, sqrt, square, squeeze,
     subtract, sum, tanh, tensordot, transpose, where,
 )
 from .tensor import (
@@ -58,7 +59,8 @@ __all__ = [
     # reductions
     "sum", "mean", "max", "min", "argmax", "argmin",
     # linear algebra and nn functions
-    "matmul", "dot", "tensordot", "softmax", "log_softmax",
+    "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy",
     # autograd
     "GradientTape", "Variable", "no_grad",
     # shapes

@@ -20,7 +20,8 @@ __all__ = [
     "negative", "abs", "exp", "log", "sqrt", "square", "tanh", "sigmoid", "relu",
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
-    "matmul", "dot", "tensordot", "softmax", "log_softmax",
+    "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
+    "sigmoid_binary_cross_entropy",
 ]
 
 Tensor = _core.Tensor
@@ -348,22 +349,78 @@ def tensordot(a, b, axes=2):
 
 # ---------------------------------------------------------------- softmax
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along `axis`, computed as exp(x - max) for stability."""
-    from .autograd import no_grad
+def _to_rows(x, axis):
+    """x with `axis` moved last and flattened to (rows, classes), and how to undo that."""
+    nd = x.ndim
+    if nd == 0:
+        return x._reshape((1, 1)), None, ()
+    axis = axis % nd
+    perm = tuple(i for i in range(nd) if i != axis) + (axis,)
+    moved = x._transpose(perm)
+    return moved._reshape((-1, moved.shape[-1])), perm, moved.shape
 
-    with no_grad():
-        m = max(x, axis=axis, keepdims=True)  # a constant shift: softmax does not depend on it
-    e = exp(subtract(x, m))
-    return divide(e, sum(e, axis=axis, keepdims=True))
+
+def _from_rows(y, perm, moved_shape):
+    if perm is None:
+        return y._reshape(())
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return y._reshape(moved_shape)._transpose(tuple(inverse))
+
+
+def _softmax_backward(g, ins, y, axis):
+    return (multiply(y, subtract(g, sum(multiply(g, y), axis=axis, keepdims=True))),)
+
+
+def _log_softmax_backward(g, ins, y, axis):
+    return (subtract(g, multiply(exp(y), sum(g, axis=axis, keepdims=True))),)
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`, one fused, numerically stable pass per row."""
+    x = _as_tensor(x)
+    rows, perm, shape = _to_rows(x, axis)
+    y = _from_rows(_core._softmax_rows(rows, False), perm, shape)
+    if _recording():
+        record(_softmax_backward, (x,), y, axis)
+    return y
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) along `axis`, as (x - max) - log(sum(exp(x - max)))."""
-    from .autograd import no_grad
+    """log(softmax(x)) along `axis`, as x - max - log(sum(exp(x - max))) in one pass per row."""
+    x = _as_tensor(x)
+    rows, perm, shape = _to_rows(x, axis)
+    y = _from_rows(_core._softmax_rows(rows, True), perm, shape)
+    if _recording():
+        record(_log_softmax_backward, (x,), y, axis)
+    return y
 
-    with no_grad():
-        m = max(x, axis=axis, keepdims=True)
-    z = subtract(x, m)
-    return subtract(z, log(sum(exp(z), axis=axis, keepdims=True)))
 
+def softmax_cross_entropy(logits, labels):
+    """The batch mean of the cross-entropy between softmax(logits) and the targets.
+
+    logits: (batch, classes) floats. labels: integer class indices (batch,), or
+    probabilities / one-hot rows (batch, classes). One fused kernel computes the
+    loss with log-sum-exp and, while a tape records, the gradient
+    (softmax - target) / batch in the same pass; the backward only scales it.
+    """
+    logits = _as_tensor(logits)
+    n = logits.shape[0] if logits.ndim == 2 else 1
+    recording = _recording()
+    loss_rows, grad = _core._softmax_xent(logits, labels, 1.0 / builtins_max(n, 1), bool(recording))
+    loss = _core._reduce(_core._ReduceOp.mean, loss_rows, None, False)
+    if recording:
+        record(lambda g, ins, y, saved: (multiply(saved, g),), (logits,), loss, grad)
+    return loss
+
+
+def sigmoid_binary_cross_entropy(logits, targets):
+    """The mean of -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)), computed from the logits
+    as max(x, 0) - x t + log(1 + exp(-|x|)), which never overflows."""
+    x = _as_tensor(logits)
+    return mean(add(subtract(relu(x), multiply(x, targets)), log(add(exp(negative(abs(x))), 1))))
+
+
+def builtins_max(a, b):
+    return a if a >= b else b

@@ -206,3 +206,51 @@ def test_float32_training_step_on_tape():
     accuracy = float(pynn.mean(pynn.equal(pynn.greater(x @ w + b, 0.5), pynn.greater(y, 0.5))))
     assert losses[-1] < losses[0] / 5
     assert accuracy > 0.99
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_softmax_cross_entropy_matches_composition(dtype):
+    rng = np.random.default_rng(8)
+    logits = (rng.standard_normal((300, 10)) * 4).astype(dtype)
+    labels = rng.integers(0, 10, 300)
+    onehot = np.eye(10, dtype=dtype)[labels]
+    soft = (onehot * 0.9 + 0.01).astype(dtype)
+    tol = 2e-6 if dtype == "float32" else 1e-12
+    for target in (labels, labels.astype(np.int32), onehot, soft):
+        x = pynn.Variable(logits)
+        with pynn.GradientTape(persistent=True) as tape:
+            fused = pynn.softmax_cross_entropy(x, target)
+            t = pynn.tensor(target)
+            if t.dtype.is_floating_point:
+                composed = -pynn.sum(t * pynn.log_softmax(x)) / 300
+            else:
+                composed = -pynn.sum(pynn.tensor(np.eye(10, dtype=dtype)[target]) * pynn.log_softmax(x)) / 300
+        assert fused.dtype == dtype and fused.shape == ()
+        np.testing.assert_allclose(float(fused), float(composed), rtol=tol)
+        np.testing.assert_allclose(np.asarray(tape.gradient(fused, x)), np.asarray(tape.gradient(composed, x)),
+                                   rtol=10 * tol, atol=tol)
+
+
+def test_fused_kernels_gradcheck_and_errors():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((6, 5)) * 3
+    labels = rng.integers(0, 5, 6)
+    assert gradcheck(lambda a: pynn.softmax_cross_entropy(a, labels) * 3, [x])
+    assert gradcheck(lambda a: pynn.softmax_cross_entropy(a, pynn.softmax(pynn.tensor(x[::-1]))), [x])
+    assert gradcheck(lambda a: pynn.softmax(a, axis=0)[1:] * 2, [x])
+    t = (rng.random((6, 5)) > 0.5).astype(np.float64)
+    assert gradcheck(lambda a: pynn.sigmoid_binary_cross_entropy(a, t), [x])
+    p = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(float(pynn.sigmoid_binary_cross_entropy(pynn.tensor(x), t)),
+                               np.mean(-t * np.log(p) - (1 - t) * np.log(1 - p)), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 5\)"):
+        pynn.softmax_cross_entropy(x, np.array([0, 1, 2, 3, 4, 5]))
+    with pytest.raises(ValueError, match="do not match"):
+        pynn.softmax_cross_entropy(x, np.zeros(5, np.int64))
+    with pytest.raises(ValueError, match="2-D"):
+        pynn.softmax_cross_entropy(pynn.zeros(5), np.zeros(5, np.int64))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        pynn.softmax(pynn.zeros((2, 2), dtype="int32"))
+    extreme = pynn.tensor(np.array([[1000.0, -1000.0, 0.0], [-np.inf, 0.0, 0.0]], np.float32))
+    assert np.all(np.isfinite(np.asarray(pynn.softmax(extreme))))
+    assert float(pynn.softmax_cross_entropy(extreme[:1], [1])) == 2000.0

@@ -3,6 +3,7 @@
 
 #include "bind.h"
 #include "kernels/elementwise.h"
+#include "kernels/nn.h"
 #include "kernels/optim.h"
 #include "kernels/reduce.h"
 
@@ -101,6 +102,21 @@ void bind_ops(py::module_& m) {
     optim_update(rule, bufs, h);
   }, py::arg("rule"), py::arg("buffers"), py::arg("scalars"),
      "One fused in-place optimizer update (Note [Fused optimizer updates]).");
+
+  m.def("_softmax_rows", [](const Tensor& x, bool log) {
+    py::gil_scoped_release nogil;
+    return nn_softmax_rows(x, log);
+  }, py::arg("x"), py::arg("log"));
+
+  m.def("_softmax_xent", [](const Tensor& logits, py::handle target, double scale, bool want_grad) {
+    Tensor t = resolve_operands("softmax_cross_entropy", {target})[0];
+    Tensor loss, grad;
+    {
+      py::gil_scoped_release nogil;
+      nn_softmax_xent(logits, t, scale, &loss, want_grad ? &grad : nullptr);
+    }
+    return py::make_tuple(loss, want_grad ? py::cast(grad) : py::none());
+  }, py::arg("logits"), py::arg("target"), py::arg("scale"), py::arg("want_grad"));
 
   m.def("_sum_to", [](const Tensor& x, py::handle shape) {
     Dims d = dims_from_py(shape, "shape");

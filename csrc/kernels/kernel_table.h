@@ -73,6 +73,34 @@ enum class OptimRule : int { sgd, rmsprop, adam, adagrad };
 constexpr int kNumOptimRules = 4;
 using OptimLoop = void (*)(char* const* bufs, int64_t n, const double* h);
 
+// Note [Row kernels]
+// Softmax-like kernels see a (rows, cols) view: element (r, c) of x is at
+// x + r * x_rs + c * x_cs (bytes). Each row is reduced with max and
+// log-sum-exp (stable for any magnitude), then:
+//   softmax      out = exp(x - m) / s
+//   log_softmax  out = x - m - log(s)
+//   xent_labels  loss[r] = lse - x[r, label[r]] (label: int64 per row);
+//                out (if given) = (softmax - onehot) * scale
+//   xent_probs   loss[r] = sum_c t[r, c] (lse - x[r, c]);
+//                out (if given) = (softmax - t) * scale
+// with m the row max, s = sum exp(x - m) and lse = m + log(s). `out` may be
+// null for the cross-entropies (forward without the gradient).
+enum class RowsKernel : int { softmax, log_softmax, xent_labels, xent_probs };
+constexpr int kNumRowsKernels = 4;
+struct RowsArgs {
+  const char* x;
+  int64_t x_rs, x_cs;
+  char* out;
+  int64_t out_rs, out_cs;
+  const char* target;  // xent_labels: int64 labels (t_rs between rows); xent_probs: like x
+  int64_t t_rs, t_cs;
+  char* loss;  // per-row loss, stride loss_s
+  int64_t loss_s;
+  int64_t rows, cols;
+  double scale;
+};
+using RowsLoop = void (*)(const RowsArgs& a);
+
 const char* binary_op_name(BinaryOp op);
 const char* unary_op_name(UnaryOp op);
 
@@ -94,6 +122,7 @@ struct KernelTable {
   InnerLoop2D reduce_argmax[kNumDTypes];     // (acc_val, acc_idx: int64, x, idx: int64)
   InnerLoop2D reduce_argmin[kNumDTypes];
   OptimLoop optim[kNumOptimRules][2];      // [rule][0: float32, 1: float64]
+  RowsLoop rows[kNumRowsKernels][2];        // [kernel][0: float32, 1: float64]
 };
 
 const KernelTable& kernels();

@@ -83,6 +83,14 @@ void fill(KernelTable* t) {
   t->optim[static_cast<int>(OptimRule::adam)][1] = &optim_adam_loop<double>;
   t->optim[static_cast<int>(OptimRule::adagrad)][0] = &optim_adagrad_loop<float>;
   t->optim[static_cast<int>(OptimRule::adagrad)][1] = &optim_adagrad_loop<double>;
+#define PYNN_FILL_ROWS(kind)                                                             \
+  t->rows[static_cast<int>(RowsKernel::kind)][0] = &rows_loop<float, RowsKernel::kind>; \
+  t->rows[static_cast<int>(RowsKernel::kind)][1] = &rows_loop<double, RowsKernel::kind>;
+  PYNN_FILL_ROWS(softmax)
+  PYNN_FILL_ROWS(log_softmax)
+  PYNN_FILL_ROWS(xent_labels)
+  PYNN_FILL_ROWS(xent_probs)
+#undef PYNN_FILL_ROWS
 }
 
 }  // namespace

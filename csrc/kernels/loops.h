@@ -460,3 +460,56 @@ void optim_adagrad_loop(char* const* b, int64_t n, const double* h) {
     var[i] -= lr * g[i] / vsqrt(ai + eps);
   }
 }
+
+// ---- row kernels: softmax, log_softmax, fused cross-entropy (Note [Row kernels]) ----
+
+template <class T, RowsKernel K>
+void rows_loop(const RowsArgs& a) {
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const char* xr = a.x + r * a.x_rs;
+    char* outr = a.out ? a.out + r * a.out_rs : nullptr;
+    const bool contiguous = a.x_cs == sizeof(T) && (!outr || a.out_cs == sizeof(T));
+    auto X = [&](int64_t c) { return *reinterpret_cast<const T*>(xr + c * a.x_cs); };
+    T m = -__builtin_inf();
+    for (int64_t c = 0; c < a.cols; ++c) m = nan_max(m, X(c));
+    if (m == -__builtin_inf()) m = 0;  // an all -inf row: keep exp(x - m) well defined
+    T s = 0;
+    if (outr && contiguous) {
+      // exp(x - m) into out (vectorised), then the sum.
+      const T* __restrict xp = reinterpret_cast<const T*>(xr);
+      T* __restrict op = reinterpret_cast<T*>(outr);
+      for (int64_t c = 0; c < a.cols; ++c) op[c] = vmath::exp(xp[c] - m);
+      for (int64_t c = 0; c < a.cols; ++c) s += op[c];
+    } else {
+      for (int64_t c = 0; c < a.cols; ++c) s += vmath::exp(X(c) - m);
+    }
+    const T log_s = vmath::log(s), inv_s = T(1) / s;
+    auto O = [&](int64_t c) -> T& { return *reinterpret_cast<T*>(outr + c * a.out_cs); };
+    auto E = [&](int64_t c) { return contiguous ? O(c) : vmath::exp(X(c) - m); };  // exp(x - m)
+    if constexpr (K == RowsKernel::softmax) {
+      for (int64_t c = 0; c < a.cols; ++c) O(c) = E(c) * inv_s;
+    } else if constexpr (K == RowsKernel::log_softmax) {
+      for (int64_t c = 0; c < a.cols; ++c) O(c) = X(c) - m - log_s;
+    } else if constexpr (K == RowsKernel::xent_labels) {
+      const int64_t label = *reinterpret_cast<const int64_t*>(a.target + r * a.t_rs);
+      const T lse = m + log_s;
+      *reinterpret_cast<T*>(a.loss + r * a.loss_s) = lse - X(label);
+      if (outr) {
+        const T sc = static_cast<T>(a.scale);
+        for (int64_t c = 0; c < a.cols; ++c) O(c) = E(c) * inv_s * sc;
+        O(label) -= sc;
+      }
+    } else {
+      const char* tr = a.target + r * a.t_rs;
+      auto Tg = [&](int64_t c) { return *reinterpret_cast<const T*>(tr + c * a.t_cs); };
+      const T lse = m + log_s;
+      T loss = 0;
+      for (int64_t c = 0; c < a.cols; ++c) loss += Tg(c) * (lse - X(c));
+      *reinterpret_cast<T*>(a.loss + r * a.loss_s) = loss;
+      if (outr) {
+        const T sc = static_cast<T>(a.scale);
+        for (int64_t c = 0; c < a.cols; ++c) O(c) = (E(c) * inv_s - Tg(c)) * sc;
+      }
+    }
+  }
+}

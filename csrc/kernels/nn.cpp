@@ -1,0 +1,95 @@
+#include "nn.h"
+
+#include "elementwise.h"
+#include "kernel_table.h"
+#include "reduce.h"
+
+namespace pynn {
+namespace {
+
+void check_logits(const char* op, const Tensor& x) {
+  PYNN_CHECK(x.ndim() == 2, op, ": expected 2-D (batch, classes) input, got shape ", x.shape);
+  PYNN_CHECK_KIND(TypeError, is_float(x.dtype), op, ": expected float32 or float64 input, got ", dtype_name(x.dtype));
+}
+
+void run_rows(RowsKernel kind, const RowsArgs& base, DType dtype) {
+  RowsLoop loop = kernels().rows[static_cast<int>(kind)][dtype == DType::Float64 ? 1 : 0];
+  int64_t grain = base.cols > 0 ? (kGrainSize + base.cols - 1) / base.cols : base.rows;
+  parallel_for(base.rows, grain, [&](int64_t r0, int64_t r1) {
+    RowsArgs a = base;
+    a.x += r0 * a.x_rs;
+    if (a.out) a.out += r0 * a.out_rs;
+    if (a.target) a.target += r0 * a.t_rs;
+    if (a.loss) a.loss += r0 * a.loss_s;
+    a.rows = r1 - r0;
+    loop(a);
+  });
+}
+
+}  // namespace
+
+Tensor nn_softmax_rows(const Tensor& x, bool log) {
+  const char* op = log ? "log_softmax" : "softmax";
+  check_logits(op, x);
+  Tensor out = tensor_empty(x.shape, x.dtype);
+  if (out.numel() == 0) return out;
+  RowsArgs a{};
+  a.x = x.data();
+  a.x_rs = x.strides[0];
+  a.x_cs = x.strides[1];
+  a.out = out.data();
+  a.out_rs = out.strides[0];
+  a.out_cs = out.strides[1];
+  a.rows = x.shape[0];
+  a.cols = x.shape[1];
+  run_rows(log ? RowsKernel::log_softmax : RowsKernel::softmax, a, x.dtype);
+  return out;
+}
+
+void nn_softmax_xent(const Tensor& logits, const Tensor& target_in, double scale, Tensor* loss, Tensor* grad) {
+  const char* op = "softmax_cross_entropy";
+  check_logits(op, logits);
+  const int64_t n = logits.shape[0], k = logits.shape[1];
+  Tensor target = target_in;
+  RowsKernel kind;
+  if (is_float(target.dtype)) {
+    PYNN_CHECK(target.shape == logits.shape, op, ": probability targets of shape ", target.shape,
+               " do not match logits of shape ", logits.shape);
+    if (target.dtype != logits.dtype) target = ew_astype(target, logits.dtype);
+    kind = RowsKernel::xent_probs;
+  } else {
+    PYNN_CHECK_KIND(TypeError, target.dtype != DType::Bool, op, ": labels must be integers, got bool");
+    PYNN_CHECK(target.ndim() == 1 && target.shape[0] == n, op, ": integer labels of shape ", target.shape,
+               " do not match logits of shape ", logits.shape, " (expected (", n, ",))");
+    if (target.dtype != DType::Int64) target = ew_astype(target, DType::Int64);
+    if (n > 0) {
+      int64_t lo = *reinterpret_cast<int64_t*>(reduce(ReduceOp::min, target, {}, true, false).data());
+      int64_t hi = *reinterpret_cast<int64_t*>(reduce(ReduceOp::max, target, {}, true, false).data());
+      PYNN_CHECK(lo >= 0 && hi < k, op, ": labels must lie in [0, ", k, "), got values from ", lo, " to ", hi);
+    }
+    kind = RowsKernel::xent_labels;
+  }
+  *loss = tensor_empty(Dims{n}, logits.dtype);
+  if (grad) *grad = tensor_empty(logits.shape, logits.dtype);
+  if (n == 0 || k == 0) return;
+  RowsArgs a{};
+  a.x = logits.data();
+  a.x_rs = logits.strides[0];
+  a.x_cs = logits.strides[1];
+  if (grad) {
+    a.out = grad->data();
+    a.out_rs = grad->strides[0];
+    a.out_cs = grad->strides[1];
+  }
+  a.target = target.data();
+  a.t_rs = target.strides[0];
+  a.t_cs = target.ndim() == 2 ? target.strides[1] : 0;
+  a.loss = loss->data();
+  a.loss_s = loss->strides[0];
+  a.rows = n;
+  a.cols = k;
+  a.scale = scale;
+  run_rows(kind, a, logits.dtype);
+}
+
+}  // namespace pynn
