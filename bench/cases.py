@@ -207,3 +207,31 @@ case("softmax xent f+b", "(128,10) int labels",
      lambda: {"x": rand(128, 10), "t": _rng.integers(0, 10, 128), "np_step": _np_softmax_with_loss,
               "pn_step": _pn_softmax_with_loss},
      np_expr="np_step(x, t)", pn_expr="pn_step(x, t)", group="nn", rtol=1e-5, atol=1e-6)
+
+# Dense layers at the MNIST MLP shapes (batch 128), forward and backward.
+# NumPy: x @ W + b, np.maximum, and the hand-written backward of "Deep
+# Learning from Scratch" (Affine + Relu layers).
+
+
+def _np_dense_fb(x, w, b, dy, relu):
+    z = x @ w + b
+    y = np.maximum(z, 0) if relu else z
+    dz = dy * (z > 0) if relu else dy
+    return (dz @ w.T, x.T @ dz, dz.sum(axis=0))
+
+
+def _pn_dense_fb(x, w, b, dy, relu):
+    import pynn
+
+    with pynn.GradientTape() as tape:
+        tape.watch([x, w, b])
+        y = pynn.dense(x, w, b, "relu" if relu else None)
+    return tuple(tape.gradient(y, [x, w, b], output_gradients=dy))
+
+
+for _i, _o, _relu in [(784, 512, True), (512, 10, False)]:
+    case("dense f+b", f"128x{_i} -> {_o}{' relu' if _relu else ''}",
+         lambda i=_i, o=_o, relu=_relu: {"x": rand(128, i), "w": rand(i, o) * 0.05, "b": rand(o), "dy": rand(128, o),
+                                         "relu": relu, "np_fb": _np_dense_fb, "pn_fb": _pn_dense_fb},
+         np_expr="np_fb(x, w, b, dy, relu)", pn_expr="pn_fb(x, w, b, dy, relu)", group="nn",
+         flops=3 * 2 * 128 * _i * _o, rtol=1e-3, atol=1e-3, np_threads="blas")

@@ -30,7 +30,7 @@ from ._core import (  # noqa: E402
 from .dtypes import DType, bool_, float32, float64, int32, int64, uint8
 from .autograd import GradientTape, Variable, no_grad
 from .ops import (
-    abs, add, argmax, argmin, broadcast_to, clip, divide, dot, equal, exp, expand_dims, greater,
+    abs, add, argmax, argmin, broadcast_to, clip, dense, divide, dot, equal, exp, expand_dims, greater,
     greater_equal, less, less_equal, log, log_softmax, max, maximum, mean, min, minimum, multiply,
     negative, matmul, not_equal, power, relu, reshape, sigmoid, sigmoid_binary_cross_entropy, softmax,
     softmax_cross_entropy, sqrt, square, squeeze,
@@ -60,7 +60,7 @@ __all__ = [
     "sum", "mean", "max", "min", "argmax", "argmin",
     # linear algebra and nn functions
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy",
+    "sigmoid_binary_cross_entropy", "dense",
     # autograd
     "GradientTape", "Variable", "no_grad",
     # shapes

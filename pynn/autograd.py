@@ -25,6 +25,7 @@ class _State(threading.local):
     def __init__(self):
         self.tapes = []  # active tapes, innermost last
         self.paused = 0  # no_grad depth
+        self.needs = ()  # during a backward call: which of its inputs take a gradient
 
 
 _state = _State()
@@ -32,6 +33,11 @@ _state = _State()
 
 def is_recording():
     return bool(_state.tapes) and not _state.paused
+
+
+def needs():
+    """Inside a backward function: for each input, whether the tape takes its gradient."""
+    return _state.needs
 
 
 class _Node:
@@ -120,6 +126,8 @@ class GradientTape:
             g = grads.get(id(node.output))
             if g is None:
                 continue
+            # A backward may skip the gradients nobody takes (needs(): the dense layer's dx).
+            _state.needs = tuple(id(x) in self._watched for x in node.inputs)
             input_grads = node.backward(g, node.inputs, node.output, node.attrs)
             for x, gx in zip(node.inputs, input_grads):
                 # Only watched tensors (sources and recorded results) take gradients.
@@ -160,16 +168,18 @@ def _flatten(x):
 
 
 def _unflatten(structure, values):
-    it = iter(values)
+    """values (a flat list, consumed in order) shaped like structure. A plain
+    recursive function: a self-referencing closure would form a reference
+    cycle holding every gradient until the cyclic GC ran."""
+    return _build(structure, iter(values))
 
-    def build(s):
-        if isinstance(s, dict):
-            return {k: build(v) for k, v in s.items()}
-        if isinstance(s, (list, tuple)):
-            return type(s)(build(v) for v in s)
-        return next(it)
 
-    return build(structure)
+def _build(s, it):
+    if isinstance(s, dict):
+        return {k: _build(v, it) for k, v in s.items()}
+    if isinstance(s, (list, tuple)):
+        return type(s)([_build(v, it) for v in s])
+    return next(it)
 
 
 class Variable(Tensor):

@@ -21,7 +21,7 @@ __all__ = [
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy",
+    "sigmoid_binary_cross_entropy", "dense",
 ]
 
 Tensor = _core.Tensor
@@ -420,6 +420,38 @@ def sigmoid_binary_cross_entropy(logits, targets):
     as max(x, 0) - x t + log(1 + exp(-|x|)), which never overflows."""
     x = _as_tensor(logits)
     return mean(add(subtract(relu(x), multiply(x, targets)), log(add(exp(negative(abs(x))), 1))))
+
+
+_ACTIVATIONS = {None: _core._Activation.linear, "linear": _core._Activation.linear,
+                "relu": _core._Activation.relu, "sigmoid": _core._Activation.sigmoid,
+                "tanh": _core._Activation.tanh, "softmax": _core._Activation.softmax}
+
+
+def _dense_backward(g, ins, y, act):
+    x, kernel, bias = ins
+    need = _state.needs
+    dx, dw, db = _core._dense_backward(g, x, kernel, y, act, bool(need[0]), bias is not None)
+    return dx, dw, db
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """activation(x @ kernel + bias) as one fused layer (Note [Dense layer] in csrc/kernels/nn.h).
+
+    x: (batch, in) floats, kernel: (in, units), bias: (units,) or None; activation:
+    None/"linear", "relu", "sigmoid", "tanh" or "softmax". One graph node whose
+    backward folds the activation's derivative into the incoming gradient and
+    gets dx and dkernel from GEMMs on transposed views.
+    """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"dense: unknown activation {activation!r}; expected one of "
+                         f"{sorted(k for k in _ACTIVATIONS if k)} or None")
+    act = _ACTIVATIONS[activation]
+    x, kernel = _as_tensor(x), _as_tensor(kernel)
+    bias = None if bias is None else _as_tensor(bias)
+    y = _core._dense(x, kernel, bias, act)
+    if _recording():
+        record(_dense_backward, (x, kernel, bias), y, act)
+    return y
 
 
 def builtins_max(a, b):

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pynn
-from oracle import assert_like_numpy, shapes_st
+from oracle import assert_like_numpy, shapes_st, threads  # noqa: F401  (fixture)
 from pynn.utils import GradcheckError, gradcheck
 
 BINARY = {
@@ -254,3 +254,63 @@ def test_fused_kernels_gradcheck_and_errors():
     extreme = pynn.tensor(np.array([[1000.0, -1000.0, 0.0], [-np.inf, 0.0, 0.0]], np.float32))
     assert np.all(np.isfinite(np.asarray(pynn.softmax(extreme))))
     assert float(pynn.softmax_cross_entropy(extreme[:1], [1])) == 2000.0
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh", "softmax"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_dense_matches_composition(activation, dtype, threads):  # noqa: F811
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((128, 70)).astype(dtype)
+    w = (rng.standard_normal((70, 33)) * 0.2).astype(dtype)
+    b = rng.standard_normal(33).astype(dtype)
+    up = rng.standard_normal((128, 33)).astype(dtype)
+    composed_act = {None: lambda z: z, "relu": pynn.relu, "sigmoid": pynn.sigmoid, "tanh": pynn.tanh,
+                    "softmax": pynn.softmax}[activation]
+    X, W, B = pynn.Variable(x), pynn.Variable(w), pynn.Variable(b)
+    with pynn.GradientTape(persistent=True) as tape:
+        fused = pynn.dense(X, W, B, activation)
+        composed = composed_act(X @ W + B)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(np.asarray(fused), np.asarray(composed), rtol=tol, atol=tol)
+    gf = tape.gradient(fused, [X, W, B], output_gradients=pynn.tensor(up))
+    gc = tape.gradient(composed, [X, W, B], output_gradients=pynn.tensor(up))
+    for a, c in zip(gf, gc):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(c), rtol=10 * tol, atol=10 * tol)
+
+
+def test_dense_gradcheck_skips_unneeded_dx_and_errors():
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    assert gradcheck(lambda a, k, c: pynn.dense(a, k, c, "tanh"), [x, w, b])
+    assert gradcheck(lambda a, k: pynn.dense(a, k, None, "relu") + 1, [x, w])
+    kernel = pynn.Variable(w)
+    with pynn.GradientTape() as tape:
+        y = pynn.dense(pynn.tensor(x), kernel, None, "sigmoid")  # the input is not watched: no dx
+    (gk,) = tape.gradient(y, [kernel])
+    assert gk.shape == (3, 2)
+    with pytest.raises(ValueError, match=r"dense: \(4,3\) @ \(2,3\): inner dimensions 3 and 2 differ"):
+        pynn.dense(x, w.T)
+    with pytest.raises(ValueError, match="bias of shape"):
+        pynn.dense(x, w, np.zeros(3))
+    with pytest.raises(ValueError, match="unknown activation"):
+        pynn.dense(x, w, None, "gelu")
+    with pytest.raises(TypeError, match="float dtype"):
+        pynn.dense(x.astype(np.float32), w)
+
+
+def test_a_training_step_leaves_no_cyclic_garbage():
+    # Regression: a self-referencing closure in the tape kept every gradient
+    # alive until the cyclic GC ran (1 GB of cached blocks in a timing loop).
+    import gc
+
+    w = pynn.Variable(np.ones((3, 2)))
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            with pynn.GradientTape() as tape:
+                loss = pynn.sum(pynn.dense(pynn.ones((4, 3), dtype="float64"), w, None, "relu"))
+            tape.gradient(loss, {"w": [w]})
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

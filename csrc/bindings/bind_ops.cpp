@@ -118,6 +118,27 @@ void bind_ops(py::module_& m) {
     return py::make_tuple(loss, want_grad ? py::cast(grad) : py::none());
   }, py::arg("logits"), py::arg("target"), py::arg("scale"), py::arg("want_grad"));
 
+  py::enum_<Activation>(m, "_Activation")
+      .value("linear", Activation::linear).value("relu", Activation::relu)
+      .value("sigmoid", Activation::sigmoid).value("tanh", Activation::tanh)
+      .value("softmax", Activation::softmax);
+
+  m.def("_dense", [](const Tensor& x, const Tensor& w, py::handle b, Activation act) {
+    const Tensor* bp = out_arg("dense", b);
+    py::gil_scoped_release nogil;
+    return nn_dense(x, w, bp, act);
+  }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("activation"));
+
+  m.def("_dense_backward", [](const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
+                               bool need_dx, bool need_db) {
+    Tensor dx, dw, db;
+    {
+      py::gil_scoped_release nogil;
+      nn_dense_backward(dy, x, w, y, act, need_dx, need_db, &dx, &dw, &db);
+    }
+    return py::make_tuple(need_dx ? py::cast(dx) : py::none(), dw, need_db ? py::cast(db) : py::none());
+  });
+
   m.def("_sum_to", [](const Tensor& x, py::handle shape) {
     Dims d = dims_from_py(shape, "shape");
     py::gil_scoped_release nogil;

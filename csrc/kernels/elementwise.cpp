@@ -106,8 +106,10 @@ Tensor ew_binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const Tens
   bool copy_back;
   Tensor dst = prepare_out(name, shape, r, out, a.shape == shape ? a : b, &copy_back);
   Tensor av = input_view(name, a, shape, dst), bv = input_view(name, b, shape, dst);
+  InnerLoop loop = kernels().binary[static_cast<int>(op)][static_cast<int>(c)];
+  PYNN_CHECK_KIND(TypeError, loop, name, ": unsupported dtype ", dtype_name(c));
   const Tensor* ops[] = {&dst, &av, &bv};
-  iter_run(iter_make(3, ops, 0), kernels().binary[static_cast<int>(op)][static_cast<int>(c)]);
+  iter_run(iter_make(3, ops, 0), loop);
   return finish(dst, out, copy_back);
 }
 
@@ -118,8 +120,10 @@ Tensor ew_unary(UnaryOp op, const Tensor& x_in, const Tensor* out) {
   bool copy_back;
   Tensor dst = prepare_out(name, x.shape, c, out, x, &copy_back);
   Tensor xv = input_view(name, x, x.shape, dst);
+  InnerLoop loop = kernels().unary[static_cast<int>(op)][static_cast<int>(c)];
+  PYNN_CHECK_KIND(TypeError, loop, name, ": unsupported dtype ", dtype_name(c));
   const Tensor* ops[] = {&dst, &xv};
-  iter_run(iter_make(2, ops, 0), kernels().unary[static_cast<int>(op)][static_cast<int>(c)], grain_for_unary(op));
+  iter_run(iter_make(2, ops, 0), loop, grain_for_unary(op));
   return finish(dst, out, copy_back);
 }
 

@@ -27,7 +27,10 @@ namespace pynn {
   X(greater)               \
   X(greater_equal)         \
   X(less)                  \
-  X(less_equal)
+  X(less_equal)            \
+  X(relu_grad)             \
+  X(sigmoid_grad)          \
+  X(tanh_grad)
 
 #define PYNN_UNARY_OPS(X) \
   X(negative)             \

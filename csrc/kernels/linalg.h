@@ -10,7 +10,8 @@ namespace pynn {
 
 // C[m,n] = A[m,k] @ B[k,n] for 2-D views of one dtype (any strides); C is a
 // 2-D view that does not overlap A or B. The single entry point to the GEMM.
-void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& c);
+// accumulate: C += A @ B (floating point only) instead of C = A @ B.
+void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate = false);
 
 Tensor linalg_matmul(const Tensor& a, const Tensor& b);
 Tensor linalg_dot(const Tensor& a, const Tensor& b);

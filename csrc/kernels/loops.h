@@ -115,6 +115,12 @@ struct op_greater_equal { template <class T> static constexpr bool ok = true; te
 struct op_less { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a < b; } };
 struct op_less_equal { template <class T> static constexpr bool ok = true; template <class T> static bool f(T a, T b) { return a <= b; } };
 
+// Activation derivatives folded into the incoming gradient: f(dy, y) with y
+// the activation's output (the layer kernels' backward, nn.cpp).
+struct op_relu_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return y > T(0) ? dy : T(0); } };
+struct op_sigmoid_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * y * (T(1) - y); } };
+struct op_tanh_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * (T(1) - y * y); } };
+
 struct op_negative { template <class T> static constexpr bool ok = !kIsBool<T>; template <class T> static T f(T x) { return wrap_sub(T(0), x); } };
 struct op_abs {
   template <class T> static constexpr bool ok = true;

@@ -2,6 +2,7 @@
 
 #include "elementwise.h"
 #include "kernel_table.h"
+#include "linalg.h"
 #include "reduce.h"
 
 namespace pynn {
@@ -90,6 +91,62 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target_in, double scale
   a.cols = k;
   a.scale = scale;
   run_rows(kind, a, logits.dtype);
+}
+
+Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act) {
+  const char* op = "dense";
+  PYNN_CHECK(x.ndim() == 2 && w.ndim() == 2, op, ": expected 2-D input and kernel, got ", x.shape, " and ", w.shape);
+  PYNN_CHECK_KIND(TypeError, is_float(x.dtype) && x.dtype == w.dtype, op, ": input and kernel must share a float dtype, got ",
+                  dtype_name(x.dtype), " and ", dtype_name(w.dtype));
+  PYNN_CHECK(x.shape[1] == w.shape[0], op, ": ", x.shape, " @ ", w.shape, ": inner dimensions ", x.shape[1], " and ",
+             w.shape[0], " differ");
+  const int64_t n = x.shape[0], m = w.shape[1];
+  Tensor y = tensor_empty(Dims{n, m}, x.dtype);
+  if (b) {
+    PYNN_CHECK(b->ndim() == 1 && b->shape[0] == m, op, ": bias of shape ", b->shape, " does not match ", m, " units");
+    PYNN_CHECK_KIND(TypeError, b->dtype == x.dtype, op, ": bias must be ", dtype_name(x.dtype), ", got ",
+                    dtype_name(b->dtype));
+    ew_copy(op, y, *b);
+    gemm_2d(x, w, y, /*accumulate=*/true);
+  } else {
+    gemm_2d(x, w, y);
+  }
+  switch (act) {
+    case Activation::linear: return y;
+    case Activation::relu: return ew_unary(UnaryOp::relu, y, &y);
+    case Activation::sigmoid: return ew_unary(UnaryOp::sigmoid, y, &y);
+    case Activation::tanh: return ew_unary(UnaryOp::tanh, y, &y);
+    case Activation::softmax: return nn_softmax_rows(y, false);
+  }
+  return y;
+}
+
+void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
+                       bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db) {
+  PYNN_CHECK(dy.shape == y.shape, "dense backward: gradient of shape ", dy.shape, " for an output of shape ", y.shape);
+  Tensor g = dy.dtype == y.dtype ? dy : ew_astype(dy, y.dtype);
+  Tensor dz;
+  switch (act) {
+    case Activation::linear: dz = g; break;
+    case Activation::relu: dz = ew_binary(BinaryOp::relu_grad, g, y, nullptr); break;
+    case Activation::sigmoid: dz = ew_binary(BinaryOp::sigmoid_grad, g, y, nullptr); break;
+    case Activation::tanh: dz = ew_binary(BinaryOp::tanh_grad, g, y, nullptr); break;
+    case Activation::softmax: {
+      // dz = y * (dy - sum(dy * y) per row)
+      Tensor gy = ew_binary(BinaryOp::multiply, g, y, nullptr);
+      Tensor rows = reduce(ReduceOp::sum, gy, {1}, false, true);
+      if (rows.dtype != y.dtype) rows = ew_astype(rows, y.dtype);
+      dz = ew_binary(BinaryOp::multiply, y, ew_binary(BinaryOp::subtract, g, rows, nullptr), nullptr);
+      break;
+    }
+  }
+  *dw = tensor_empty(w.shape, w.dtype);
+  gemm_2d(tensor_transpose(x, {}), dz, *dw);
+  if (need_dx) {
+    *dx = tensor_empty(x.shape, x.dtype);
+    gemm_2d(dz, tensor_transpose(w, {}), *dx);
+  }
+  if (need_db) *db = reduce(ReduceOp::sum, dz, {0}, false, false);
 }
 
 }  // namespace pynn

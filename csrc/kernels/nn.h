@@ -14,4 +14,18 @@ Tensor nn_softmax_rows(const Tensor& x, bool log);
 // when grad is not null, *grad to (softmax - target) * scale, in one pass.
 void nn_softmax_xent(const Tensor& logits, const Tensor& target, double scale, Tensor* loss, Tensor* grad);
 
+// Note [Dense layer]
+// y = act(x @ W + b) as one graph node. Forward: y starts as the broadcast
+// bias and the GEMM accumulates onto it (beta = 1), then the activation runs
+// in place over y while it is still in cache. Backward: the activation's
+// derivative is folded into the incoming gradient in one pass (relu_grad,
+// sigmoid_grad, tanh_grad take dy and y), then dW = x^T dz and dx = dz W^T
+// are GEMMs on transposed views (no copies) and db sums dz over the batch.
+// dx is skipped when the tape does not need it (a network's input).
+enum class Activation : int { linear, relu, sigmoid, tanh, softmax };
+
+Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act);
+void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
+                       bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
+
 }  // namespace pynn
