@@ -335,16 +335,41 @@ def dot(a, b):
             return multiply(a, b)
         if a.ndim <= 2 and b.ndim <= 2:
             return matmul(a, b)  # the same product for 1-D and 2-D operands
-        raise NotImplementedError("the gradient of an N-D dot is not implemented yet; use matmul")
+        return tensordot(a, b, ([a.ndim - 1], [b.ndim - 2 if b.ndim > 1 else 0]))
     return _core.dot(a, b)
 
 
 def tensordot(a, b, axes=2):
     """Sum products over the last `axes` axes of a and the first of b, or over the axes
     named by a pair of sequences ``(axes_a, axes_b)``."""
-    if _recording():
-        raise NotImplementedError("the gradient of tensordot is not implemented yet; use matmul")
-    return _core.tensordot(a, b, axes)
+    if not _recording():
+        return _core.tensordot(a, b, axes)
+    # Recording: the same transposes, reshapes and GEMM as the C++ path, as
+    # recorded ops, so the gradient follows from theirs.
+    a, b = _as_tensor(a), _as_tensor(b)
+    if isinstance(axes, int):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        axes_a, axes_b = [int(i) for i in axes[0]], [int(i) for i in axes[1]]
+    axes_a = [i % a.ndim for i in axes_a]
+    axes_b = [i % b.ndim for i in axes_b]
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    k = 1
+    for i in axes_a:
+        k *= a.shape[i]
+    m = 1
+    for i in free_a:
+        m *= a.shape[i]
+    n = 1
+    for i in free_b:
+        n *= b.shape[i]
+    if len(axes_a) != len(axes_b) or any(a.shape[i] != b.shape[j] for i, j in zip(axes_a, axes_b)):
+        return _core.tensordot(a, b, (axes_a, axes_b))  # raises the C++ path's error
+    a2 = reshape(transpose(a, tuple(free_a + axes_a)), (m, k))
+    b2 = reshape(transpose(b, tuple(axes_b + free_b)), (k, n))
+    out_shape = tuple(a.shape[i] for i in free_a) + tuple(b.shape[i] for i in free_b)
+    return reshape(matmul(a2, b2), out_shape)
 
 
 # ---------------------------------------------------------------- softmax
@@ -417,9 +442,15 @@ def softmax_cross_entropy(logits, labels):
 
 def sigmoid_binary_cross_entropy(logits, targets):
     """The mean of -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)), computed from the logits
-    as max(x, 0) - x t + log(1 + exp(-|x|)), which never overflows."""
+    as max(x, 0) - x t + log1p(exp(-|x|)) in one fused pass (never overflows); the
+    gradient (sigmoid(x) - t) / size is one more pass. Targets take no gradient."""
     x = _as_tensor(logits)
-    return mean(add(subtract(relu(x), multiply(x, targets)), log(add(exp(negative(abs(x))), 1))))
+    loss = _core._reduce(_core._ReduceOp.mean, _core.bce_logits(x, targets, None), None, False)
+    if _recording():
+        def backward(g, ins, y, _):
+            return (multiply(_core.bce_logits_grad(ins[0], targets, None), divide(g, builtins_max(ins[0].size, 1))),)
+        record(backward, (x,), loss)
+    return loss
 
 
 _ACTIVATIONS = {None: _core._Activation.linear, "linear": _core._Activation.linear,

@@ -314,3 +314,23 @@ def test_a_training_step_leaves_no_cyclic_garbage():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("axes,sa,sb", [(1, (3, 4), (4, 5)), (2, (2, 3, 4), (3, 4, 5)), (0, (2, 3), (4,)),
+                                        (([0, 2], [2, 0]), (3, 4, 5), (5, 2, 3))])
+def test_tensordot_gradients(axes, sa, sb):
+    rng = np.random.default_rng(12)
+    assert gradcheck(lambda a, b: pynn.tensordot(a, b, axes), [rng.standard_normal(sa), rng.standard_normal(sb)])
+
+
+def test_nd_dot_gradients():
+    rng = np.random.default_rng(13)
+    assert gradcheck(pynn.dot, [rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4, 2))])
+    assert gradcheck(pynn.dot, [rng.standard_normal((2, 3, 4)), rng.standard_normal(4)])
+
+
+def test_bce_from_logits_is_accurate_for_tiny_losses():
+    x = np.array([40.0, -40.0, 0.5], dtype=np.float64)
+    t = np.array([1.0, 0.0, 1.0])
+    terms = np.asarray(pynn._core.bce_logits(x, t, None))
+    np.testing.assert_allclose(terms, np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x))), rtol=1e-14)

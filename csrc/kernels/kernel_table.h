@@ -30,7 +30,9 @@ namespace pynn {
   X(less_equal)            \
   X(relu_grad)             \
   X(sigmoid_grad)          \
-  X(tanh_grad)
+  X(tanh_grad)             \
+  X(bce_logits)            \
+  X(bce_logits_grad)
 
 #define PYNN_UNARY_OPS(X) \
   X(negative)             \

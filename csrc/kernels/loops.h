@@ -50,6 +50,11 @@ template <class T> inline T vsqrt(T x) {
   else return __builtin_sqrt(x);
 }
 
+template <class T> inline T vabs(T x) {
+  if constexpr (std::is_same_v<T, float>) return __builtin_fabsf(x);
+  else return __builtin_fabs(x);
+}
+
 // NumPy's maximum/minimum: a NaN in either operand gives NaN.
 template <class T> inline T nan_max(T a, T b) { return (a >= b || is_nan(a)) ? a : b; }
 template <class T> inline T nan_min(T a, T b) { return (a <= b || is_nan(a)) ? a : b; }
@@ -121,11 +126,26 @@ struct op_relu_grad { template <class T> static constexpr bool ok = kIsFloat<T>;
 struct op_sigmoid_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * y * (T(1) - y); } };
 struct op_tanh_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * (T(1) - y * y); } };
 
+// Binary cross-entropy from logits x against targets t:
+// max(x, 0) - x t + log(1 + exp(-|x|)), with log1p(e) = log(u) e / (u - 1),
+// u = 1 + e, exact where 1 + e rounds (e tiny: log1p(e) = e). Its derivative
+// in x is sigmoid(x) - t.
+struct op_bce_logits {
+  template <class T> static constexpr bool ok = kIsFloat<T>;
+  template <class T> static T f(T x, T t) {
+    const T e = vmath::exp(-vabs(x));
+    const T u = T(1) + e;
+    const T log1p_e = u == T(1) ? e : vmath::log(u) * e / (u - T(1));
+    return (x > T(0) ? x : T(0)) - x * t + log1p_e;
+  }
+};
+struct op_bce_logits_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x, T t) { return vmath::sigmoid(x) - t; } };
+
 struct op_negative { template <class T> static constexpr bool ok = !kIsBool<T>; template <class T> static T f(T x) { return wrap_sub(T(0), x); } };
 struct op_abs {
   template <class T> static constexpr bool ok = true;
   template <class T> static T f(T x) {
-    if constexpr (kIsFloat<T>) return __builtin_fabs(x);
+    if constexpr (kIsFloat<T>) return vabs(x);
     else if constexpr (std::is_signed_v<T>) return x < 0 ? wrap_sub(T(0), x) : x;
     else return x;
   }
