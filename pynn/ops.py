@@ -436,7 +436,17 @@ def softmax_cross_entropy(logits, labels):
     loss_rows, grad = _core._softmax_xent(logits, labels, 1.0 / builtins_max(n, 1), bool(recording))
     loss = _core._reduce(_core._ReduceOp.mean, loss_rows, None, False)
     if recording:
-        record(lambda g, ins, y, saved: (multiply(saved, g),), (logits,), loss, grad)
+        def backward(g, ins, y, saved):
+            if not _recording():
+                return (multiply(saved, g),)
+            # Recorded by an outer tape: (softmax - target) / batch as recorded ops.
+            target = _as_tensor(labels)
+            if not target.dtype.is_floating_point:
+                import numpy as np
+
+                target = _core._copy_from(np.eye(logits.shape[1], dtype=logits.dtype.dtype)[np.asarray(target)])
+            return (multiply(divide(subtract(softmax(ins[0]), target), builtins_max(n, 1)), g),)
+        record(backward, (logits,), loss, grad)
     return loss
 
 
@@ -448,7 +458,8 @@ def sigmoid_binary_cross_entropy(logits, targets):
     loss = _core._reduce(_core._ReduceOp.mean, _core.bce_logits(x, targets, None), None, False)
     if _recording():
         def backward(g, ins, y, _):
-            return (multiply(_core.bce_logits_grad(ins[0], targets, None), divide(g, builtins_max(ins[0].size, 1))),)
+            d = subtract(sigmoid(ins[0]), targets) if _recording() else _core.bce_logits_grad(ins[0], targets, None)
+            return (multiply(d, divide(g, builtins_max(ins[0].size, 1))),)
         record(backward, (x,), loss)
     return loss
 
@@ -460,8 +471,17 @@ _ACTIVATIONS = {None: _core._Activation.linear, "linear": _core._Activation.line
 
 def _dense_backward(g, ins, y, act):
     x, kernel, bias = ins
-    need = _state.needs
-    dx, dw, db = _core._dense_backward(g, x, kernel, y, act, bool(need[0]), bias is not None)
+    if _recording():
+        # An outer tape records this backward (higher-order gradients): the
+        # same math as recorded ops, so its dependencies are seen.
+        A = _core._Activation
+        dz = {A.linear: lambda: g, A.relu: lambda: where(greater(y, 0), g, 0),
+              A.sigmoid: lambda: multiply(g, multiply(y, subtract(1, y))),
+              A.tanh: lambda: multiply(g, subtract(1, square(y))),
+              A.softmax: lambda: multiply(y, subtract(g, sum(multiply(g, y), axis=1, keepdims=True)))}[act]()
+        return (matmul(dz, transpose(kernel)), matmul(transpose(x), dz),
+                None if bias is None else sum(dz, axis=0))
+    dx, dw, db = _core._dense_backward(g, x, kernel, y, act, bool(_state.needs[0]), bias is not None)
     return dx, dw, db
 
 

@@ -334,3 +334,32 @@ def test_bce_from_logits_is_accurate_for_tiny_losses():
     t = np.array([1.0, 0.0, 1.0])
     terms = np.asarray(pynn._core.bce_logits(x, t, None))
     np.testing.assert_allclose(terms, np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x))), rtol=1e-14)
+
+
+def second_order(loss_fn, w0):
+    """d/dw of sum(d loss / dw): a gradient recorded by an outer tape."""
+    w = pynn.Variable(w0)
+    with pynn.GradientTape() as outer:
+        with pynn.GradientTape() as inner:
+            loss = loss_fn(w)
+        g = inner.gradient(loss, w)
+        s = pynn.sum(g * g)
+    return np.asarray(outer.gradient(s, w))
+
+
+@pytest.mark.parametrize("activation", [None, "sigmoid", "tanh", "softmax"])
+def test_fused_ops_second_order_match_composition(activation):
+    rng = np.random.default_rng(14)
+    x = pynn.tensor(rng.standard_normal((5, 4)))
+    w0 = rng.standard_normal((4, 3))
+    labels = rng.integers(0, 3, 5)
+    act = {None: lambda z: z, "sigmoid": pynn.sigmoid, "tanh": pynn.tanh, "softmax": pynn.softmax}[activation]
+    fused = second_order(lambda w: pynn.softmax_cross_entropy(pynn.dense(x, w, None, activation), labels), w0)
+    composed = second_order(lambda w: -pynn.sum(pynn.tensor(np.eye(3)[labels]) * pynn.log_softmax(act(x @ w))) / 5,
+                            w0)
+    np.testing.assert_allclose(fused, composed, rtol=1e-9, atol=1e-12)
+    t = (rng.random((5, 3)) > 0.5).astype(np.float64)
+    fused_bce = second_order(lambda w: pynn.sigmoid_binary_cross_entropy(x @ w, t), w0)
+    composed_bce = second_order(lambda w: pynn.mean(pynn.relu(x @ w) - (x @ w) * t
+                                                    + pynn.log(1 + pynn.exp(-pynn.abs(x @ w)))), w0)
+    np.testing.assert_allclose(fused_bce, composed_bce, rtol=1e-9, atol=1e-12)
