@@ -402,24 +402,23 @@ def _log_softmax_backward(g, ins, y, axis):
     return (subtract(g, multiply(exp(y), sum(g, axis=axis, keepdims=True))),)
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along `axis`, one fused, numerically stable pass per row."""
+def _softmax_rows_op(x, axis, log):
     x = _as_tensor(x)
     rows, perm, shape = _to_rows(x, axis)
-    y = _from_rows(_core._softmax_rows(rows, False), perm, shape)
+    y = _from_rows(_core._softmax_rows(rows, log), perm, shape)
     if _recording():
-        record(_softmax_backward, (x,), y, axis)
+        record(_log_softmax_backward if log else _softmax_backward, (x,), y, axis)
     return y
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`, one fused, numerically stable pass per row."""
+    return _softmax_rows_op(x, axis, False)
 
 
 def log_softmax(x, axis=-1):
     """log(softmax(x)) along `axis`, as x - max - log(sum(exp(x - max))) in one pass per row."""
-    x = _as_tensor(x)
-    rows, perm, shape = _to_rows(x, axis)
-    y = _from_rows(_core._softmax_rows(rows, True), perm, shape)
-    if _recording():
-        record(_log_softmax_backward, (x,), y, axis)
-    return y
+    return _softmax_rows_op(x, axis, True)
 
 
 def softmax_cross_entropy(logits, labels):
