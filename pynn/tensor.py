@@ -202,9 +202,28 @@ Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = lambda self: ops.abs(self)
 Tensor.__hash__ = object.__hash__  # identity, like PyTorch (== is element-wise)
 
-for _name in ("sum", "mean", "max", "min", "argmax", "argmin", "clip", "exp", "log", "sqrt", "tanh",
-              "sigmoid", "relu", "square", "abs", "dot"):
+for _name in ("clip", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "square", "abs", "dot"):
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+def _reduction_method(fn):
+    # NumPy's functions (np.mean(t), np.sum(t)) call the method with dtype= and out=.
+    def method(self, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+        r = fn(self, axis=axis, keepdims=keepdims)
+        if dtype is not None:
+            r = r.astype(dtype)
+        if out is not None:
+            out[...] = r
+            return out
+        return r
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _name in ("sum", "mean", "max", "min", "argmax", "argmin"):
+    setattr(Tensor, _name, _reduction_method(getattr(ops, _name)))
 
 del _name, _fn, _op, _rop
 

@@ -1,0 +1,216 @@
+"""Keras-style losses: pure functions returning one value per sample, and thin classes
+that reduce them ("sum_over_batch_size", Keras' default: the mean over samples).
+
+Formulas are Keras 3's (probabilities are clipped to [1e-7, 1 - 1e-7] before a
+log). The classes send cross-entropies from logits to the fused kernels
+(softmax_cross_entropy, sigmoid_binary_cross_entropy): one pass for the loss
+and its gradient.
+"""
+
+from . import ops
+from .tensor import tensor as _tensor
+
+__all__ = [
+    "mean_squared_error", "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "kl_divergence", "cosine_similarity", "huber",
+    "Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy", "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy", "KLDivergence", "CosineSimilarity", "Huber", "get",
+]
+
+EPSILON = 1e-7
+
+
+def _pair(y_true, y_pred):
+    y_pred = ops._as_tensor(y_pred)
+    y_true = ops._as_tensor(y_true)
+    if y_pred.dtype.is_floating_point and y_true.dtype != y_pred.dtype:
+        y_true = y_true.astype(y_pred.dtype)
+    return y_true, y_pred
+
+
+def mean_squared_error(y_true, y_pred):
+    """mean((y_pred - y_true)^2) over the last axis."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(ops.square(ops.subtract(y_pred, y_true)), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """mean(|y_pred - y_true|) over the last axis."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """mean over the last axis of -(t log p + (1 - t) log(1 - p)); from logits:
+    max(x, 0) - x t + log(1 + exp(-|x|))."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    if from_logits:
+        x = y_pred
+        terms = ops.add(ops.subtract(ops.relu(x), ops.multiply(x, y_true)),
+                        ops.log(ops.add(ops.exp(ops.negative(ops.abs(x))), 1)))
+    else:
+        p = ops.clip(y_pred, EPSILON, 1 - EPSILON)
+        terms = ops.negative(ops.add(ops.multiply(y_true, ops.log(p)),
+                                     ops.multiply(ops.subtract(1, y_true), ops.log(ops.subtract(1, p)))))
+    return ops.mean(terms, axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    """-sum(t log p) over `axis` with p = y_pred / sum(y_pred) clipped, or log_softmax of logits."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    if from_logits:
+        log_p = ops.log_softmax(y_pred, axis=axis)
+    else:
+        p = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
+        log_p = ops.log(ops.clip(p, EPSILON, 1 - EPSILON))
+    return ops.negative(ops.sum(ops.multiply(y_true, log_p), axis=axis))
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """-log p[label] per sample for integer labels (batch,) and predictions (batch, classes)."""
+    y_pred = ops._as_tensor(y_pred)
+    labels = ops._as_tensor(y_true)
+    if labels.ndim == y_pred.ndim:  # Keras accepts labels of shape (batch, 1)
+        labels = ops.squeeze(labels, -1)
+    labels = labels.astype("int64")
+    import numpy as np
+
+    onehot = _tensor(np.eye(y_pred.shape[-1], dtype=y_pred.dtype.dtype)[np.asarray(labels)])
+    return categorical_crossentropy(onehot, y_pred, from_logits=from_logits)
+
+
+def kl_divergence(y_true, y_pred):
+    """sum(t log(t / p)) over the last axis, both clipped to [1e-7, 1]."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    t = ops.clip(y_true, EPSILON, 1)
+    p = ops.clip(y_pred, EPSILON, 1)
+    return ops.sum(ops.multiply(t, ops.log(ops.divide(t, p))), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    return ops.divide(x, ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), 1e-12)))
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum(normalize(t) * normalize(p)) over `axis` (Keras' loss is the negative similarity)."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    return ops.negative(ops.sum(ops.multiply(_l2_normalize(y_true, axis), _l2_normalize(y_pred, axis)), axis=axis))
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """mean over the last axis of 0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    e = ops.subtract(y_pred, y_true)
+    a = ops.abs(e)
+    quadratic = ops.multiply(ops.square(e), 0.5)
+    linear = ops.subtract(ops.multiply(a, delta), 0.5 * delta * delta)
+    return ops.mean(ops.where(ops.less_equal(a, delta), quadratic, linear), axis=-1)
+
+
+class Loss:
+    """A loss function with a reduction: "sum_over_batch_size" (the mean, Keras' default),
+    "sum", or None (one value per sample)."""
+
+    fn = None
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
+        if reduction not in ("sum_over_batch_size", "sum", None, "none"):
+            raise ValueError(f"{type(self).__name__}: unknown reduction {reduction!r}")
+        self.reduction = None if reduction == "none" else reduction
+        self.name = name or _snake(type(self).__name__)
+        self.kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        return type(self).fn(y_true, y_pred, **self.kwargs)
+
+    def __call__(self, y_true, y_pred):
+        values = self.call(y_true, y_pred)
+        if self.reduction is None:
+            return values
+        return ops.sum(values) if self.reduction == "sum" else ops.mean(values)
+
+    def get_config(self):
+        return dict(self.kwargs, reduction=self.reduction, name=self.name)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _snake(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+class MeanSquaredError(Loss):
+    fn = staticmethod(mean_squared_error)
+
+
+class MeanAbsoluteError(Loss):
+    fn = staticmethod(mean_absolute_error)
+
+
+class KLDivergence(Loss):
+    fn = staticmethod(kl_divergence)
+
+
+class CosineSimilarity(Loss):
+    fn = staticmethod(cosine_similarity)
+
+
+class Huber(Loss):
+    fn = staticmethod(huber)
+
+
+class BinaryCrossentropy(Loss):
+    fn = staticmethod(binary_crossentropy)
+
+    def __call__(self, y_true, y_pred):
+        if self.kwargs.get("from_logits") and self.reduction == "sum_over_batch_size":
+            return ops.sigmoid_binary_cross_entropy(y_pred, _pair(y_true, y_pred)[0])  # fused
+        return super().__call__(y_true, y_pred)
+
+
+class CategoricalCrossentropy(Loss):
+    fn = staticmethod(categorical_crossentropy)
+
+    def __call__(self, y_true, y_pred):
+        pred = ops._as_tensor(y_pred)
+        if self.kwargs.get("from_logits") and self.reduction == "sum_over_batch_size" and pred.ndim == 2:
+            return ops.softmax_cross_entropy(pred, _pair(y_true, pred)[0])  # fused
+        return super().__call__(y_true, y_pred)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    fn = staticmethod(sparse_categorical_crossentropy)
+
+    def __call__(self, y_true, y_pred):
+        pred = ops._as_tensor(y_pred)
+        labels = ops._as_tensor(y_true)
+        if self.kwargs.get("from_logits") and self.reduction == "sum_over_batch_size" and pred.ndim == 2:
+            if labels.ndim == 2:
+                labels = ops.squeeze(labels, -1)
+            return ops.softmax_cross_entropy(pred, labels)  # fused
+        return super().__call__(y_true, y_pred)
+
+
+_BY_NAME = {
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "cosine_similarity": CosineSimilarity, "huber": Huber,
+}
+
+
+def get(identifier):
+    """A loss object from a name ("sparse_categorical_crossentropy", "mse", ...), a Loss, or a callable."""
+    if isinstance(identifier, Loss) or (callable(identifier) and not isinstance(identifier, str)):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError(f"unknown loss {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
