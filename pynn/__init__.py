@@ -40,7 +40,7 @@ from .tensor import (
     Tensor, arange, empty, empty_like, eye, from_numpy, full, full_like, ones, ones_like, tensor,
     zeros, zeros_like,
 )
-from . import datasets, losses, optimizers, utils  # noqa: E402,F401
+from . import datasets, losses, metrics, optimizers, utils  # noqa: E402,F401
 
 bool = bool_  # noqa: A001  (pynn.bool, as in NumPy/PyTorch)
 

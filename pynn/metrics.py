@@ -1,0 +1,256 @@
+"""Keras-style stateful metrics: update_state(y_true, y_pred, sample_weight=None), result(),
+reset_state(). The per-batch arithmetic runs in pynn ops; the running totals are Python floats.
+"""
+
+from . import ops
+
+__all__ = [
+    "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
+    "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "Precision", "Recall", "AUC", "MeanSquaredError",
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "get",
+]
+
+
+def _t(x):
+    return ops._as_tensor(x)
+
+
+def accuracy(y_true, y_pred):
+    """1.0 where y_true == y_pred (element-wise)."""
+    return ops.equal(_t(y_true), _t(y_pred)).astype("float32")
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """mean over the last axis of (y_pred > threshold) == y_true."""
+    hit = ops.equal(ops.greater(_t(y_pred), threshold), ops.greater(_t(y_true), 0.5))
+    return ops.mean(hit.astype("float32"), axis=-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    """1.0 where argmax(y_pred) == argmax(y_true) over the last axis."""
+    return ops.equal(ops.argmax(_t(y_true), axis=-1), ops.argmax(_t(y_pred), axis=-1)).astype("float32")
+
+
+def _labels(y_true, y_pred):
+    labels = _t(y_true)
+    if labels.ndim == _t(y_pred).ndim:  # (batch, 1) labels, as Keras accepts
+        labels = ops.squeeze(labels, -1)
+    return labels.astype("int64")
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1.0 where argmax(y_pred) equals the integer label."""
+    return ops.equal(_labels(y_true, y_pred), ops.argmax(_t(y_pred), axis=-1)).astype("float32")
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the true class (argmax of the one-hot y_true) is among the k largest scores."""
+    pred = _t(y_pred)
+    label = ops.argmax(_t(y_true), axis=-1)
+    import numpy as np
+
+    p = np.asarray(pred)
+    true_score = p[np.arange(p.shape[0]), np.asarray(label)]
+    # in_top_k: fewer than k scores strictly greater than the true one.
+    greater = ops.sum(ops.greater(pred, _t(true_score[:, None].astype(p.dtype))), axis=-1)
+    return ops.less(greater, k).astype("float32")
+
+
+class Metric:
+    def __init__(self, name=None, dtype="float32"):
+        self.name = name or _snake(type(self).__name__)
+        self.dtype = dtype
+        self.reset_state()
+
+    def reset_state(self):
+        raise NotImplementedError
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name}
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+
+def _snake(name):
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+class Mean(Metric):
+    """The (weighted) mean of every value seen."""
+
+    def reset_state(self):
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, values, sample_weight=None):
+        v = _t(values).astype("float64")
+        if sample_weight is None:
+            self.total += float(ops.sum(v))
+            self.count += v.size
+        else:
+            weighted = ops.multiply(v, _t(sample_weight).astype("float64"))
+            self.total += float(ops.sum(weighted))
+            self.count += float(ops.sum(ops.broadcast_to(_t(sample_weight).astype("float64"), weighted.shape)))
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+
+class MeanMetricWrapper(Mean):
+    """The mean of fn(y_true, y_pred) per sample."""
+
+    fn = None
+
+    def __init__(self, fn=None, name=None, **kwargs):
+        self._fn = fn or type(self).fn
+        self._kwargs = kwargs
+        super().__init__(name=name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state(self._fn(y_true, y_pred, **self._kwargs), sample_weight)
+
+
+class Accuracy(MeanMetricWrapper):
+    fn = staticmethod(accuracy)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    fn = staticmethod(binary_accuracy)
+
+    def __init__(self, name="binary_accuracy", threshold=0.5):
+        super().__init__(name=name, threshold=threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    fn = staticmethod(categorical_accuracy)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    fn = staticmethod(sparse_categorical_accuracy)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    fn = staticmethod(top_k_categorical_accuracy)
+
+    def __init__(self, k=5, name="top_k_categorical_accuracy"):
+        super().__init__(name=name, k=k)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    def __init__(self, name="mean_squared_error"):
+        from .losses import mean_squared_error
+
+        super().__init__(mean_squared_error, name=name)
+
+
+class _Confusion(Metric):
+    """True/false positives and negatives of (y_pred > threshold) against y_true > 0.5."""
+
+    def __init__(self, thresholds=0.5, name=None):
+        self.threshold = thresholds
+        super().__init__(name=name)
+
+    def reset_state(self):
+        self.tp = self.fp = self.fn = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        pred = ops.greater(_t(y_pred), self.threshold)
+        true = ops.greater(_t(y_true), 0.5)
+        w = 1.0 if sample_weight is None else _t(sample_weight)
+        self.tp += float(ops.sum(ops.multiply(ops.multiply(pred, true).astype("float64"), w)))
+        self.fp += float(ops.sum(ops.multiply(ops.multiply(pred, ops.equal(true, False)).astype("float64"), w)))
+        self.fn += float(ops.sum(ops.multiply(ops.multiply(ops.equal(pred, False), true).astype("float64"), w)))
+
+
+class Precision(_Confusion):
+    """TP / (TP + FP) at the threshold (0 when nothing is predicted positive)."""
+
+    def result(self):
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+
+class Recall(_Confusion):
+    """TP / (TP + FN) at the threshold (0 when there are no positives)."""
+
+    def result(self):
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+
+class AUC(Metric):
+    """Area under the ROC curve from confusion counts at num_thresholds thresholds (Keras'
+    defaults: 200 evenly spaced in (0, 1) plus -1e-7 and 1 + 1e-7), summed with the
+    trapezoidal rule ("interpolation" for ROC)."""
+
+    def __init__(self, num_thresholds=200, name="auc"):
+        if num_thresholds < 2:
+            raise ValueError(f"AUC: num_thresholds must be > 1, got {num_thresholds}")
+        eps = 1e-7
+        self.thresholds = [0.0 - eps] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0 + eps]
+        super().__init__(name=name)
+
+    def reset_state(self):
+        n = len(self.thresholds)
+        self.tp, self.fp, self.tn, self.fn = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        pred = ops.reshape(_t(y_pred), (-1, 1)).astype("float64")
+        true = ops.reshape(ops.greater(_t(y_true), 0.5), (-1, 1)).astype("float64")
+        w = 1.0 if sample_weight is None else ops.reshape(_t(sample_weight), (-1, 1)).astype("float64")
+        above = ops.greater(pred, _t([self.thresholds])).astype("float64")  # (samples, thresholds)
+        pos, neg = ops.multiply(true, w), ops.multiply(ops.subtract(1.0, true), w)
+        tp = ops.sum(ops.multiply(above, pos), axis=0).tolist()
+        fp = ops.sum(ops.multiply(above, neg), axis=0).tolist()
+        p_total, n_total = float(ops.sum(pos)), float(ops.sum(neg))
+        for i in range(len(self.thresholds)):
+            self.tp[i] += tp[i]
+            self.fp[i] += fp[i]
+            self.fn[i] += p_total - tp[i]
+            self.tn[i] += n_total - fp[i]
+
+    def result(self):
+        tpr = [tp / (tp + fn) if tp + fn else 0.0 for tp, fn in zip(self.tp, self.fn)]
+        fpr = [fp / (fp + tn) if fp + tn else 0.0 for fp, tn in zip(self.fp, self.tn)]
+        return sum((fpr[i] - fpr[i + 1]) * (tpr[i] + tpr[i + 1]) / 2 for i in range(len(tpr) - 1))
+
+
+_BY_NAME = {
+    "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
+    "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy, "precision": Precision, "recall": Recall, "auc": AUC,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+}
+
+
+def get(identifier, loss=None):
+    """A metric object from a name, an instance or a function. "accuracy" resolves by the loss,
+    as Keras' compile does: sparse categorical cross-entropy -> sparse_categorical_accuracy,
+    categorical -> categorical_accuracy, binary -> binary_accuracy."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if callable(identifier) and not isinstance(identifier, str):
+        return MeanMetricWrapper(identifier, name=getattr(identifier, "__name__", "metric"))
+    key = str(identifier).lower()
+    if key in ("accuracy", "acc") and loss is not None:
+        loss_name = loss if isinstance(loss, str) else getattr(loss, "name", "")
+        for prefix, cls in (("sparse_categorical", SparseCategoricalAccuracy),
+                            ("categorical", CategoricalAccuracy), ("binary", BinaryAccuracy)):
+            if str(loss_name).lower().startswith(prefix):
+                metric = cls()
+                metric.name = "accuracy"
+                return metric
+    if key not in _BY_NAME:
+        raise ValueError(f"unknown metric {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
+    return _BY_NAME[key]()
