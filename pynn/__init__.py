@@ -40,7 +40,10 @@ from .tensor import (
     Tensor, arange, empty, empty_like, eye, from_numpy, full, full_like, ones, ones_like, tensor,
     zeros, zeros_like,
 )
-from . import datasets, losses, metrics, optimizers, utils  # noqa: E402,F401
+from . import activations, datasets, initializers, losses, metrics, optimizers, random, utils  # noqa: E402,F401
+from . import layers, models  # noqa: E402,F401
+from .layers import Input  # noqa: E402
+from .models import Model, Sequential  # noqa: E402
 
 bool = bool_  # noqa: A001  (pynn.bool, as in NumPy/PyTorch)
 
@@ -68,4 +71,6 @@ __all__ = [
     # runtime
     "set_num_threads", "get_num_threads", "get_cpu_isa", "set_cpu_isa", "supported_cpu_isas",
     "memory_stats", "empty_cache", "AxisError",
+    # Keras-style
+    "Sequential", "Model", "Input",
 ]

@@ -166,12 +166,21 @@ class Huber(Loss):
     fn = staticmethod(huber)
 
 
+def _logits(y_pred, kwargs):
+    """The logits to compute a cross-entropy from: y_pred itself with from_logits, or the logits
+    a softmax / sigmoid output keeps (Note [Logits behind probabilities] in activations.py)."""
+    if kwargs.get("from_logits"):
+        return ops._as_tensor(y_pred)
+    return getattr(y_pred, "_keras_logits", None)
+
+
 class BinaryCrossentropy(Loss):
     fn = staticmethod(binary_crossentropy)
 
     def __call__(self, y_true, y_pred):
-        if self.kwargs.get("from_logits") and self.reduction == "sum_over_batch_size":
-            return ops.sigmoid_binary_cross_entropy(y_pred, _pair(y_true, y_pred)[0])  # fused
+        logits = _logits(y_pred, self.kwargs)
+        if logits is not None and self.reduction == "sum_over_batch_size":
+            return ops.sigmoid_binary_cross_entropy(logits, _pair(y_true, logits)[0])  # fused
         return super().__call__(y_true, y_pred)
 
 
@@ -179,9 +188,9 @@ class CategoricalCrossentropy(Loss):
     fn = staticmethod(categorical_crossentropy)
 
     def __call__(self, y_true, y_pred):
-        pred = ops._as_tensor(y_pred)
-        if self.kwargs.get("from_logits") and self.reduction == "sum_over_batch_size" and pred.ndim == 2:
-            return ops.softmax_cross_entropy(pred, _pair(y_true, pred)[0])  # fused
+        logits = _logits(y_pred, self.kwargs)
+        if logits is not None and self.reduction == "sum_over_batch_size" and logits.ndim == 2:
+            return ops.softmax_cross_entropy(logits, _pair(y_true, logits)[0])  # fused
         return super().__call__(y_true, y_pred)
 
 
@@ -189,12 +198,12 @@ class SparseCategoricalCrossentropy(Loss):
     fn = staticmethod(sparse_categorical_crossentropy)
 
     def __call__(self, y_true, y_pred):
-        pred = ops._as_tensor(y_pred)
+        logits = _logits(y_pred, self.kwargs)
         labels = ops._as_tensor(y_true)
-        if self.kwargs.get("from_logits") and self.reduction == "sum_over_batch_size" and pred.ndim == 2:
+        if logits is not None and self.reduction == "sum_over_batch_size" and logits.ndim == 2:
             if labels.ndim == 2:
                 labels = ops.squeeze(labels, -1)
-            return ops.softmax_cross_entropy(pred, labels)  # fused
+            return ops.softmax_cross_entropy(logits, labels)  # fused
         return super().__call__(y_true, y_pred)
 
 

@@ -96,6 +96,11 @@ class Mean(Metric):
         self.total, self.count = 0.0, 0.0
 
     def update_state(self, values, sample_weight=None):
+        if isinstance(values, (int, float)) and isinstance(sample_weight, (int, float, type(None))):
+            w = 1.0 if sample_weight is None else float(sample_weight)  # a scalar (fit's loss tracker)
+            self.total += float(values) * w
+            self.count += w
+            return
         v = _t(values).astype("float64")
         if sample_weight is None:
             self.total += float(ops.sum(v))

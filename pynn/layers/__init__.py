@@ -1,0 +1,20 @@
+"""Keras-style layers (Note [Layer contract] in base.py)."""
+
+from .base import KerasTensor, Layer, register
+from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, ReLU, Reshape, Softmax
+from .normalization import BatchNormalization
+
+__all__ = [
+    "Layer", "KerasTensor", "register", "Input", "InputLayer", "Dense", "Activation", "ReLU", "Softmax",
+    "Flatten", "Reshape", "Dropout", "BatchNormalization", "get",
+]
+
+
+def get(class_name):
+    """The layer class registered under `class_name` (built-in layers and those decorated with register)."""
+    from .base import _REGISTRY
+
+    if class_name not in _REGISTRY:
+        raise ValueError(f"unknown layer class {class_name!r}; known: {sorted(_REGISTRY)} (pass custom classes "
+                         f"in custom_objects or decorate them with pynn.layers.register)")
+    return _REGISTRY[class_name]

@@ -1,0 +1,315 @@
+"""The Layer contract and the symbolic tensors of the functional API.
+
+Note [Layer contract]
+As in Keras: a layer checks its arguments in __init__, creates its weights in
+build(input_shape) on the first call (when the input shape is known), computes
+in call(inputs, training=None), and round-trips through get_config() /
+from_config(). Calling a layer on a KerasTensor (what Input() returns) does no
+math: it builds the layer, computes the output shape and returns a new
+KerasTensor that remembers the call (a Node), which is how Model(inputs,
+outputs) finds the graph.
+"""
+
+import inspect
+import re
+
+import numpy as np
+
+from .. import initializers, ops
+from ..autograd import Variable, no_grad
+from ..dtypes import as_dtype
+from ..tensor import zeros
+
+__all__ = ["Layer", "KerasTensor", "Node", "register"]
+
+_name_counts = {}
+
+
+def unique_name(base):
+    """Keras' automatic names: dense, dense_1, dense_2, ..."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def snake_case(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+_REGISTRY = {}
+_TAKES_TRAINING = {}
+
+
+def register(cls):
+    """Makes a layer class loadable by its name (load_model); used as a decorator."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Node:
+    """One call of a layer on symbolic tensors: the layer, its argument structure, its outputs."""
+
+    def __init__(self, layer, args, outputs):
+        self.layer = layer
+        self.args = args  # a KerasTensor or a list of them, as the layer was called
+        self.outputs = outputs
+
+    @property
+    def inputs(self):
+        return list(self.args) if isinstance(self.args, (list, tuple)) else [self.args]
+
+
+class KerasTensor:
+    """A symbolic tensor of the functional API: a shape (None for the batch), a dtype and the
+    call that produced it. It holds no data."""
+
+    def __init__(self, shape, dtype="float32", name=None, node=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = as_dtype(dtype)
+        self.name = name
+        self.node = node
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={shape_str(self.shape)}, dtype={self.dtype.name}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("a KerasTensor is symbolic (it holds no data): it only describes a functional model's "
+                        "graph; call the model on data instead")
+
+
+def _is_symbolic(x):
+    if isinstance(x, KerasTensor):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(v, KerasTensor) for v in x)
+
+
+def _shapes_of(x):
+    if isinstance(x, (list, tuple)):
+        return [tuple(v.shape) for v in x]
+    return tuple(x.shape)
+
+
+class Layer:
+    """The base of every layer (Note [Layer contract]).
+
+    trainable: whether its weights are trained. name: unique by default
+    (dense, dense_1, ...). dtype: the weights' and computation's float type,
+    float32 by default. input_shape / input_dim / batch_size: only for the
+    first layer of a Sequential model, which then builds at once.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
+                 batch_size=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {type(name).__name__}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.dtype = as_dtype(dtype or "float32")
+        if not self.dtype.is_floating_point:
+            raise TypeError(f"{type(self).__name__}: dtype must be float32 or float64, got {self.dtype.name}")
+        self.trainable = bool(trainable)
+        self.built = False
+        self._weights = []  # in creation order
+        self._layers = []  # sub-layers in assignment order (subclassed layers and models)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = None if input_shape is None else tuple(input_shape)
+        self._batch_size_arg = batch_size
+        self._inbound_nodes = []
+        self.input_shape = None
+        self.output_shape = None
+
+    def __init_subclass__(cls, **kwargs):
+        # A layer is built once build() returns, whoever called it (as Keras 3 does).
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            user_build = cls.__dict__["build"]
+
+            def build(self, input_shape):
+                user_build(self, input_shape)
+                self.built = True
+
+            build.__doc__ = user_build.__doc__
+            cls.build = build
+
+    def __setattr__(self, name, value):
+        # Track sub-layers in assignment order, as Keras does, so their weights are ours.
+        # Private attributes (a leading underscore) are the framework's own and not tracked.
+        if name.startswith("_") or "_layers" not in self.__dict__:
+            pass
+        elif isinstance(value, Layer):
+            if value not in self._layers:
+                self._layers.append(value)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                if isinstance(v, Layer) and v not in self._layers:
+                    self._layers.append(v)
+        object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------ weights
+    def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None):
+        """A new Variable of `shape` filled by `initializer`, owned by this layer."""
+        shape = tuple(int(d) for d in shape)
+        dt = as_dtype(dtype) or self.dtype
+        value = initializers.get(initializer)(shape, dt)
+        if tuple(value.shape) != shape:
+            raise ValueError(f"{self.name}: initializer returned shape {value.shape} for weight {name} of "
+                             f"shape {shape}")
+        v = Variable(value, trainable=trainable, name=name or f"variable_{len(self._weights)}", dtype=dt)
+        v.path = f"{self.name}/{v.name}"
+        self._weights.append(v)
+        return v
+
+    @property
+    def weights(self):
+        """Own weights in creation order, then each sub-layer's."""
+        return _unique(self._weights + [v for layer in self._layers for v in layer.weights])
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique([v for v in self._weights if v.trainable]
+                       + [v for layer in self._layers for v in layer.trainable_weights])
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return _unique([v for v in self._weights if not v.trainable]
+                       + [v for layer in self._layers for v in layer.non_trainable_weights])
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def count_params(self):
+        return int(sum(v.size for v in self.weights))
+
+    def get_weights(self):
+        """Copies of the weights as NumPy arrays, in the order of `weights`."""
+        return [np.array(v.numpy(), copy=True) for v in self.weights]
+
+    def set_weights(self, weights):
+        """Overwrites the weights in place from arrays of the same shapes, in the order of `weights`."""
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"{self.name}.set_weights: expected {len(mine)} arrays (the layer's weights), "
+                             f"got {len(weights)}")
+        for v, w in zip(mine, weights):
+            w = np.asarray(w)
+            if tuple(w.shape) != tuple(v.shape):
+                raise ValueError(f"{self.name}.set_weights: weight {getattr(v, 'path', v.name)} has shape "
+                                 f"{tuple(v.shape)}, got an array of shape {tuple(w.shape)}")
+            v.assign(np.ascontiguousarray(w, dtype=v.dtype.dtype))
+
+    # ------------------------------------------------------------ the contract
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, training=None):
+        raise NotImplementedError(f"{type(self).__name__} must implement call(inputs, training=None)")
+
+    def compute_output_shape(self, input_shape):
+        """By default the shape of call() on a batch of one zero sample (with None kept for the batch)."""
+        def concrete(s):
+            return tuple(1 if d is None else d for d in s)
+
+        if isinstance(input_shape, list):
+            dummy = [zeros(concrete(s), self.dtype) for s in input_shape]
+        else:
+            dummy = zeros(concrete(input_shape), self.dtype)
+        with no_grad():
+            y = self.call(dummy, **self._call_kwargs(training=False))
+        first = input_shape[0] if isinstance(input_shape, list) else input_shape
+        batch = first[0] if len(first) else 1
+
+        def symbolic(t):
+            s = tuple(t.shape)
+            return (batch,) + s[1:] if len(s) and batch is None else s
+
+        return [symbolic(t) for t in y] if isinstance(y, (list, tuple)) else symbolic(y)
+
+    def _call_kwargs(self, training):
+        """{"training": training} when call() takes it (looked up once per class)."""
+        cls = type(self)
+        takes = _TAKES_TRAINING.get(cls)
+        if takes is None:
+            params = inspect.signature(cls.call).parameters
+            takes = _TAKES_TRAINING[cls] = "training" in params or any(
+                p.kind == p.VAR_KEYWORD for p in params.values())
+        return {"training": training} if takes else {}
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            if self.input_shape is None:
+                self.input_shape = input_shape
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if _is_symbolic(inputs):
+            shapes = _shapes_of(inputs)
+            self._maybe_build(shapes)
+            out_shape = self.compute_output_shape(shapes)
+            node = Node(self, inputs, None)
+            if isinstance(out_shape, list):
+                outputs = [KerasTensor(s, self.dtype, f"{self.name}_{i}", node) for i, s in enumerate(out_shape)]
+            else:
+                outputs = KerasTensor(out_shape, self.dtype, self.name, node)
+            node.outputs = outputs
+            self._inbound_nodes.append(node)
+            self.output_shape = out_shape
+            return outputs
+        inputs = self._convert(inputs)
+        if not self.built:
+            self._maybe_build(_shapes_of(inputs))
+        return self.call(inputs, **self._call_kwargs(training), **kwargs)
+
+    def _convert(self, x):
+        if isinstance(x, (list, tuple)):
+            return [self._convert(v) for v in x]
+        x = ops._as_tensor(x)
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)  # Keras' autocast: a layer computes in its own dtype (uint8 pixels too)
+        return x
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(variables):
+    seen, out = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out

@@ -1,0 +1,598 @@
+"""Models: Sequential, functional (Model(inputs, outputs)) and subclassed (Model with call()),
+with Keras' training API: compile, fit, evaluate, predict, train_on_batch, test_on_batch,
+summary, save / load_model.
+
+Note [Training step]
+One step of fit is: gather the batch (a view of the arrays without shuffling,
+one NumPy gather with it), run the model forward inside a GradientTape, take
+the loss (a softmax or sigmoid output hands its logits to a cross-entropy loss:
+Note [Logits behind probabilities]), walk the tape back (each node one fused
+C++ backward), let the optimizer update every trainable weight in place (one
+fused C++ pass per weight), then update the metrics with no tape. The loss is
+tracked as the mean over the samples seen this epoch, weighted by batch size,
+as in Keras 3, and that running mean is what the progress bar and History show.
+"""
+
+import math
+
+import numpy as np
+
+from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
+from . import random as _random
+from .autograd import GradientTape, no_grad
+from .dtypes import as_dtype
+from .layers.base import KerasTensor, Layer, register
+from .layers.core import InputLayer
+from .tensor import Tensor, from_numpy
+
+__all__ = ["Model", "Sequential", "load_model"]
+
+
+@register
+class Model(Layer):
+    """A model: layers plus training. Three ways to make one, as in Keras:
+
+    - ``Sequential([...])``: a stack of layers;
+    - functional: ``x = Input(shape=(784,)); y = Dense(10)(x); Model(inputs=x, outputs=y)``;
+    - subclassing: create layers in ``__init__``, use them in ``call(inputs, training=None)``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        super().__init__(**kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._graph = None
+        self._build_input_shape = None
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("Model: a functional model needs both inputs and outputs")
+            self._init_graph(inputs, outputs)
+
+    # ------------------------------------------------------------ functional graph
+    def _init_graph(self, inputs, outputs):
+        flat_in = _flat(inputs)
+        flat_out = _flat(outputs)
+        for t in flat_in + flat_out:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model: inputs and outputs must be symbolic tensors from pynn.Input(...) and layer "
+                                f"calls on them, got {type(t).__name__}")
+        for t in flat_in:
+            if not isinstance(t.node.layer, InputLayer):
+                raise ValueError(f"Model: input {t.name} is not made by pynn.Input(...)")
+        nodes, seen = [], set()
+
+        def visit(t, path):
+            node = t.node
+            if id(node) in seen:
+                return
+            if id(node) in path:
+                raise ValueError("Model: the graph has a cycle")
+            if isinstance(node.layer, InputLayer) and all(t is not x for x in flat_in):
+                raise ValueError(f"Model: the outputs depend on the input {t.name}, which is not among the model's "
+                                 f"inputs (graph disconnected)")
+            for x in node.inputs:
+                visit(x, path | {id(node)})
+            seen.add(id(node))
+            nodes.append(node)
+
+        for t in flat_out:
+            visit(t, frozenset())
+        self._graph = (inputs, outputs, nodes)
+        layers = []
+        for node in nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        self._layers = layers
+        self.built = True
+        self._build_input_shape = [t.shape for t in flat_in] if isinstance(inputs, (list, tuple)) else inputs.shape
+        self.input_shape = self._build_input_shape
+        self.output_shape = [t.shape for t in flat_out] if isinstance(outputs, (list, tuple)) else outputs.shape
+
+    @property
+    def inputs(self):
+        return None if self._graph is None else _flat(self._graph[0])
+
+    @property
+    def outputs(self):
+        return None if self._graph is None else _flat(self._graph[1])
+
+    def _convert(self, x):
+        if self._graph is None:
+            return super()._convert(x)
+        # A functional model's inputs keep their dtype up to their InputLayer's.
+        flat = _flat(x)
+        expected = self.inputs
+        if len(flat) != len(expected):
+            raise ValueError(f"{self.name}: expected {len(expected)} input(s), got {len(flat)}")
+        converted = []
+        for v, t in zip(flat, expected):
+            v = _as_tensor(v)
+            if v.dtype != t.dtype:
+                v = v.astype(t.dtype)
+            converted.append(v)
+        return converted if isinstance(x, (list, tuple)) else converted[0]
+
+    def call(self, inputs, training=None):
+        if self._graph is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: subclass Model and define call(inputs, training=None), or build a "
+                f"functional model with Model(inputs, outputs)")
+        graph_in, graph_out, nodes = self._graph
+        values = {id(t): v for t, v in zip(_flat(graph_in), _flat(inputs))}
+        for node in nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = node.args
+            args = [values[id(a)] for a in args] if isinstance(args, (list, tuple)) else values[id(args)]
+            out = node.layer(args, training=training)
+            for t, v in zip(_flat(node.outputs), _flat(out)):
+                values[id(t)] = v
+        if isinstance(graph_out, (list, tuple)):
+            return [values[id(t)] for t in graph_out]
+        return values[id(graph_out)]
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if self._build_input_shape is None and not isinstance(inputs, (KerasTensor, list, tuple)):
+            shape = tuple(np.shape(inputs)) if not isinstance(inputs, Tensor) else inputs.shape
+            self._build_input_shape = (None,) + shape[1:] if shape else shape
+        return super().__call__(inputs, training=training, **kwargs)
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by index in `layers`."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"{self.name}: no layer named {name!r}; layers: {[l.name for l in self.layers]}")
+
+    # ------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Sets the optimizer, the loss and the metrics for fit/evaluate (names or objects).
+
+        "accuracy" is resolved by the loss, as Keras does (sparse categorical
+        cross-entropy -> sparse categorical accuracy, and so on).
+        """
+        for key in ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"):
+            kwargs.pop(key, None)  # Keras execution options: pynn has one way to run
+        if kwargs:
+            raise TypeError(f"compile: unrecognized arguments {sorted(kwargs)}")
+        if loss is None:
+            raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
+        if self._graph is not None and len(self.outputs) > 1:
+            raise NotImplementedError("compile: models with several outputs cannot be trained yet; "
+                                      "make one model per output")
+        self.optimizer = _optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = _losses.get(loss)
+        if isinstance(metrics, (str, _metrics.Metric)) or (callable(metrics) and not isinstance(metrics, list)):
+            metrics = [metrics]
+        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics or [])}
+        self.metrics = [_metrics.get(m, loss=loss) for m in metrics or []]
+        self._loss_tracker = _metrics.Mean(name="loss")
+        self.compiled = True
+        self._train_variables = None
+
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(f"You must call compile() before {what}(): the model needs an optimizer and a loss, "
+                             f"e.g. model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy')")
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in getattr(self, "metrics", [])]
+
+    def compute_loss(self, y, y_pred):
+        """The compiled loss, reduced to a scalar (a plain function's values are averaged)."""
+        value = self._loss_fn(y, y_pred)
+        return value if value.ndim == 0 else value.mean()
+
+    def reset_metrics(self):
+        self._loss_tracker.reset_state()
+        for m in self.metrics:
+            m.reset_state()
+
+    def _logs(self):
+        logs = {m.name: m.result() for m in self.metrics}
+        logs["loss"] = self._loss_tracker.result()
+        return dict(sorted(logs.items()))
+
+    def _update_metrics(self, loss, y, y_pred, n):
+        self._loss_tracker.update_state(float(loss), n)
+        if self.metrics:
+            with no_grad():
+                for m in self.metrics:
+                    m.update_state(y, y_pred)
+
+    # ------------------------------------------------------------ one batch
+    def train_step(self, x, y):
+        """Forward, loss, gradients, update (Note [Training step]); returns (loss, predictions)."""
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y, y_pred)
+        variables = self._train_variables
+        if variables is None:  # built by the first forward pass
+            variables = self._train_variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply(grads, variables)
+        return loss, y_pred
+
+    def test_step(self, x, y):
+        with no_grad():
+            y_pred = self(x, training=False)
+            return self.compute_loss(y, y_pred), y_pred
+
+    def train_on_batch(self, x, y, return_dict=False):
+        """One training step on (x, y); returns this batch's loss, or [loss, *metrics] with metrics
+        (the metrics are reset first, Keras 2's default)."""
+        self._assert_compiled("train_on_batch")
+        xs, y = _prepare(_flat_inputs(x), y, "train_on_batch")
+        self.reset_metrics()
+        bx, by = _take(xs, y, None, 0, _length(y))
+        loss, y_pred = self.train_step(bx, by)
+        self._update_metrics(loss, by, y_pred, _length(y))
+        return self._result(return_dict)
+
+    def test_on_batch(self, x, y, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        xs, y = _prepare(_flat_inputs(x), y, "test_on_batch")
+        self.reset_metrics()
+        bx, by = _take(xs, y, None, 0, _length(y))
+        loss, y_pred = self.test_step(bx, by)
+        self._update_metrics(loss, by, y_pred, _length(y))
+        return self._result(return_dict)
+
+    def predict_on_batch(self, x):
+        with no_grad():
+            return _to_numpy(self(x, training=False))
+
+    def _result(self, return_dict):
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for m in self.metrics]
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------ fit / evaluate / predict
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, initial_epoch=0):
+        """Trains for `epochs` passes over (x, y) in batches; returns the History.
+
+        x: an array or Tensor of any numeric dtype (or a list of them for a model
+        with several inputs); y: labels or targets, same length. validation_split
+        holds out the LAST fraction of the samples, taken before any shuffling
+        (as in Keras), and evaluates on it after each epoch; validation_data=(x_val,
+        y_val) does the same with given data and takes precedence. shuffle draws a
+        new sample order every epoch from pynn's generator (pynn.random.seed makes it
+        reproducible). verbose: 0 silent, 1 a progress bar (one line per epoch when
+        not on a terminal), 2 one line per epoch; "auto" is 1. A callback (or
+        EarlyStopping) may set model.stop_training to end early.
+        """
+        from .callbacks import CallbackList
+
+        self._assert_compiled("fit")
+        batch_size = _check_batch_size(batch_size, "fit")
+        verbose = _check_verbose(verbose, "fit")
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        xs, y = _prepare(_flat_inputs(x), y, "fit")
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
+            val = _prepare(_flat_inputs(validation_data[0]), validation_data[1], "fit (validation_data)")
+        elif validation_split:
+            n = _length(xs[0])
+            split_at = int(math.floor(n * (1.0 - validation_split)))
+            if split_at == 0 or split_at == n:
+                raise ValueError(f"fit: validation_split={validation_split} leaves no training or no validation "
+                                 f"sample out of {n}")
+            val = ([a[split_at:] for a in xs], y[split_at:])
+            xs, y = [a[:split_at] for a in xs], y[:split_at]
+        n = _length(xs[0])
+        steps = -(-n // batch_size)
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=epochs, steps=steps)
+        self.stop_training = False
+        self._train_variables = None
+        cbs.on_train_begin()
+        epoch_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            order = _random.permutation(n) if shuffle else None
+            for step in range(steps):
+                cbs.on_train_batch_begin(step)
+                bx, by = _take(xs, y, order, step * batch_size, min(n, (step + 1) * batch_size))
+                loss, y_pred = self.train_step(bx, by)
+                self._update_metrics(loss, by, y_pred, by.shape[0])
+                cbs.on_train_batch_end(step, self._logs())
+                if self.stop_training:
+                    break
+            epoch_logs = self._logs()
+            if val is not None:
+                val_logs = self._evaluate_loop(val[0], val[1], batch_size, None)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    def _evaluate_loop(self, xs, y, batch_size, cbs):
+        self.reset_metrics()
+        n = _length(xs[0])
+        for step in range(-(-n // batch_size)):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            bx, by = _take(xs, y, None, step * batch_size, min(n, (step + 1) * batch_size))
+            loss, y_pred = self.test_step(bx, by)
+            self._update_metrics(loss, by, y_pred, by.shape[0])
+            if cbs is not None:
+                cbs.on_test_batch_end(step, self._logs())
+        return self._logs()
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
+        """The loss and metrics over (x, y): [loss, *metrics], or a float without metrics
+        (a dict with return_dict=True)."""
+        from .callbacks import CallbackList
+
+        self._assert_compiled("evaluate")
+        batch_size = _check_batch_size(batch_size, "evaluate")
+        verbose = _check_verbose(verbose, "evaluate")
+        xs, y = _prepare(_flat_inputs(x), y, "evaluate")
+        steps = -(-_length(xs[0]) // batch_size)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
+        cbs.on_test_begin()
+        logs = self._evaluate_loop(xs, y, batch_size, cbs)
+        cbs.on_test_end(logs)
+        return self._result(return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
+        """The model's outputs for x as a NumPy array (a list of arrays for several outputs)."""
+        from .callbacks import CallbackList
+
+        batch_size = _check_batch_size(batch_size, "predict")
+        verbose = _check_verbose(verbose, "predict")
+        xs = [_prepare_array(a, "predict", "x") for a in _flat_inputs(x)]
+        n = _length(xs[0])
+        for a in xs[1:]:
+            if _length(a) != n:
+                raise ValueError(f"predict: the inputs have different numbers of samples: {[_length(a) for a in xs]}")
+        steps = -(-n // batch_size)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
+        cbs.on_predict_begin()
+        chunks = []
+        with no_grad():
+            for step in range(steps):
+                cbs.on_predict_batch_begin(step)
+                bx, _ = _take(xs, None, None, step * batch_size, min(n, (step + 1) * batch_size))
+                out = _to_numpy(self(bx, training=False))
+                chunks.append(out)
+                cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not chunks:
+            raise ValueError("predict: x has no samples")
+        if isinstance(chunks[0], list):
+            return [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+    # ------------------------------------------------------------ summary
+    def summary(self, print_fn=None, line_length=None):
+        """Prints Keras' table of layers, output shapes and parameter counts."""
+        from .saving import summary_lines
+
+        for line in summary_lines(self, line_length):
+            (print_fn or print)(line)
+
+    # ------------------------------------------------------------ config and saving
+    def get_config(self):
+        if self._graph is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} is a subclassed model: its architecture is Python code, not a config. "
+                f"Define get_config() (and from_config) to save it, or use save_weights()/load_weights()")
+        from .saving import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .saving import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
+    def save(self, filepath):
+        """Architecture (JSON config), weights, compile settings and optimizer state in one zip file,
+        written to a temporary file and renamed (never half-written). Load with pynn.models.load_model."""
+        from .saving import save_model
+
+        save_model(self, filepath)
+
+    def save_weights(self, filepath):
+        """The weights alone as a .npz file (atomically)."""
+        from .saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath):
+        """Weights from save_weights' .npz or a save() file, checked against this model's shapes."""
+        from .saving import load_weights
+
+        load_weights(self, filepath)
+
+
+@register
+class Sequential(Model):
+    """A linear stack of layers. With a known input shape (an Input first, or input_shape= on
+    the first layer) it builds at once; otherwise on its first call or fit."""
+
+    def __init__(self, layers=None, trainable=True, name=None, **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self._input_layer = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Appends a layer (or the tensor Input() returns, which stands for its InputLayer)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer.node.layer
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add: expected a layer, got {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("Sequential: an Input can only come first")
+            self._input_layer = layer
+            self._build_from(layer.batch_shape)
+            return
+        self._layers.append(layer)
+        self._train_variables = None
+        if len(self._layers) == 1 and self._input_layer is None and layer._input_shape_arg is not None:
+            self._input_layer = InputLayer(shape=layer._input_shape_arg, batch_size=layer._batch_size_arg)
+        if self._input_layer is not None:
+            self._build_from(self._input_layer.batch_shape)
+
+    def _build_from(self, shape):
+        """Builds every layer from the input shape, keeping each layer's output shape for summary()."""
+        self._build_input_shape = tuple(shape)
+        self.input_shape = self._build_input_shape
+        for layer in self._layers:
+            layer._maybe_build(shape)
+            shape = layer.compute_output_shape(shape)
+            layer.output_shape = shape
+        self.output_shape = shape
+        self.built = True
+
+    def build(self, input_shape):
+        if isinstance(input_shape, list):
+            raise ValueError(f"{self.name}: a Sequential model takes one input, got {len(input_shape)}")
+        self._build_from((None,) + tuple(input_shape)[1:])
+
+    def call(self, inputs, training=None):
+        if not self._layers:
+            raise ValueError(f"{self.name}: the Sequential model has no layers")
+        x = inputs
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def _convert(self, x):
+        if isinstance(x, (list, tuple)):
+            raise ValueError(f"{self.name}: a Sequential model takes one input, got a list of {len(x)}")
+        return Layer._convert(self, x)
+
+    def get_config(self):
+        from .saving import sequential_config
+
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .saving import sequential_from_config
+
+        return sequential_from_config(cls, config, custom_objects)
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """A model saved by model.save(): rebuilt from its JSON config, weights restored, compiled
+    again (and the optimizer's state restored) when it was compiled. Never runs code from the
+    file. Custom layer or model classes: custom_objects={"Name": cls} or pynn.layers.register."""
+    from .saving import load_model as _load
+
+    return _load(filepath, custom_objects, compile)
+
+
+# ---------------------------------------------------------------- data handling
+
+def _flat(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _flat_inputs(x):
+    if x is None:
+        raise ValueError("x is required")
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _prepare_array(a, op, what):
+    """A NumPy array pynn can view: Tensors become views, unsupported dtypes are widened."""
+    if isinstance(a, Tensor):
+        a = np.asarray(a)
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: {what} must be numeric, got an array of dtype {a.dtype}")
+    try:
+        as_dtype(a.dtype)
+    except TypeError:
+        a = a.astype(np.float32 if a.dtype.kind == "f" else np.int64)  # float16, int8, uint16, ...
+    if a.ndim == 0:
+        raise ValueError(f"{op}: {what} must have a batch axis, got a scalar")
+    if not (a.flags.aligned and a.dtype.isnative):
+        a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("="))
+    return a
+
+
+def _prepare(xs, y, op):
+    xs = [_prepare_array(a, op, "x") for a in xs]
+    if y is None:
+        raise ValueError(f"{op}: y is required (the targets)")
+    y = _prepare_array(y, op, "y")
+    for a in xs:
+        if _length(a) != _length(y):
+            raise ValueError(f"{op}: x and y have different numbers of samples: x {a.shape}, y {y.shape}")
+    if _length(y) == 0:
+        raise ValueError(f"{op}: x and y have no samples")
+    return xs, y
+
+
+def _length(a):
+    return a.shape[0]
+
+
+def _take(xs, y, order, start, stop):
+    """Batch [start, stop) as tensors: views of the arrays, or a gather when shuffled."""
+    if order is None:
+        bx = [from_numpy(a[start:stop]) for a in xs]
+        by = None if y is None else from_numpy(y[start:stop])
+    else:
+        idx = order[start:stop]
+        bx = [from_numpy(a[idx]) for a in xs]
+        by = from_numpy(y[idx])
+    return (bx[0] if len(bx) == 1 else bx), by
+
+
+def _as_tensor(v):
+    if isinstance(v, Tensor):
+        return v
+    return from_numpy(_prepare_array(v, "model", "input"))
+
+
+def _to_numpy(y):
+    if isinstance(y, (list, tuple)):
+        return [_to_numpy(v) for v in y]
+    return np.array(y, copy=True)
+
+
+def _check_batch_size(batch_size, op):
+    if batch_size is None:
+        return 32
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(f"{op}: batch_size must be a positive int, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _check_verbose(verbose, op):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"{op}: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
