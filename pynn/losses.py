@@ -203,6 +203,8 @@ class SparseCategoricalCrossentropy(Loss):
         if logits is not None and self.reduction == "sum_over_batch_size" and logits.ndim == 2:
             if labels.ndim == 2:
                 labels = ops.squeeze(labels, -1)
+            if labels.dtype.is_floating_point:  # float class indices (e.g. from a DataFrame), as Keras casts them
+                labels = labels.astype("int64")
             return ops.softmax_cross_entropy(logits, labels)  # fused
         return super().__call__(y_true, y_pred)
 

@@ -249,8 +249,11 @@ def test_inputs_of_any_numeric_dtype():
         np.testing.assert_allclose(model.predict(x.astype(dtype), verbose=0), ref, rtol=2e-3, atol=1e-3)
     raw = np.arange(64 * 4, dtype=np.uint8).reshape(64, 4)
     np.testing.assert_allclose(model.predict(raw, verbose=0), model.predict(raw.astype(np.float32), verbose=0))
-    for ydtype in (np.int32, np.uint8, np.int16):
-        model.fit(x, y.astype(ydtype), epochs=1, verbose=0)
+    losses_ = [model.evaluate(x, y.astype(ydtype), verbose=0) for ydtype in (np.int32, np.uint8, np.int16, np.float32)]
+    assert losses_ == [pytest.approx(losses_[0])] * 4
+    assert model.evaluate(x, y[:, None], verbose=0) == pytest.approx(losses_[0])  # (batch, 1) labels
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        model.evaluate(x, np.full(64, 3), verbose=0)
 
 
 def test_fit_argument_errors():
