@@ -8,6 +8,7 @@ and its gradient.
 """
 
 from . import ops
+from .utils import snake_case
 from .tensor import tensor as _tensor
 
 __all__ = [
@@ -117,7 +118,7 @@ class Loss:
         if reduction not in ("sum_over_batch_size", "sum", None, "none"):
             raise ValueError(f"{type(self).__name__}: unknown reduction {reduction!r}")
         self.reduction = None if reduction == "none" else reduction
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.kwargs = kwargs
 
     def call(self, y_true, y_pred):
@@ -135,15 +136,6 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _snake(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 class MeanSquaredError(Loss):

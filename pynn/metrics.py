@@ -3,6 +3,7 @@ reset_state(). The per-batch arithmetic runs in pynn ops; the running totals are
 """
 
 from . import ops
+from .utils import snake_case
 
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
@@ -59,7 +60,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 class Metric:
     def __init__(self, name=None, dtype="float32"):
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype
         self.reset_state()
 
@@ -78,15 +79,6 @@ class Metric:
     def __call__(self, y_true, y_pred, sample_weight=None):
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
-
-
-def _snake(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 class Mean(Metric):

@@ -232,20 +232,18 @@ class Model(Layer):
     def train_on_batch(self, x, y, return_dict=False):
         """One training step on (x, y); returns this batch's loss, or [loss, *metrics] with metrics
         (the metrics are reset first, Keras 2's default)."""
-        self._assert_compiled("train_on_batch")
-        xs, y = _prepare(_flat_inputs(x), y, "train_on_batch")
-        self.reset_metrics()
-        bx, by = _take(xs, y, None, 0, _length(y))
-        loss, y_pred = self.train_step(bx, by)
-        self._update_metrics(loss, by, y_pred, _length(y))
-        return self._result(return_dict)
+        return self._one_batch(x, y, self.train_step, "train_on_batch", return_dict)
 
     def test_on_batch(self, x, y, return_dict=False):
-        self._assert_compiled("test_on_batch")
-        xs, y = _prepare(_flat_inputs(x), y, "test_on_batch")
+        """The loss (and metrics) of one batch without training."""
+        return self._one_batch(x, y, self.test_step, "test_on_batch", return_dict)
+
+    def _one_batch(self, x, y, step, op, return_dict):
+        self._assert_compiled(op)
+        xs, y = _prepare(_flat_inputs(x), y, op)
         self.reset_metrics()
         bx, by = _take(xs, y, None, 0, _length(y))
-        loss, y_pred = self.test_step(bx, by)
+        loss, y_pred = step(bx, by)
         self._update_metrics(loss, by, y_pred, _length(y))
         return self._result(return_dict)
 

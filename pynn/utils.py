@@ -1,11 +1,13 @@
 """Utilities: numerical gradient checking, the progress bar, set_random_seed."""
 
+import re
+
 import numpy as np
 
 from . import _core
 from .autograd import GradientTape
 
-__all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed"]
+__all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case"]
 
 
 class GradcheckError(AssertionError):
@@ -177,3 +179,10 @@ def _format_per_unit(seconds, unit):
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.0f}ms/{unit}"
     return f"{seconds * 1e6:.0f}us/{unit}"
+
+
+def snake_case(name):
+    """Keras' default object names from class names: MeanSquaredError -> mean_squared_error,
+    KLDivergence -> kl_divergence, ReLU -> re_lu."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()

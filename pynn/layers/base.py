@@ -11,7 +11,6 @@ outputs) finds the graph.
 """
 
 import inspect
-import re
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from .. import initializers, ops
 from ..autograd import Variable, no_grad
 from ..dtypes import as_dtype
 from ..tensor import zeros
+from ..utils import snake_case
 
 __all__ = ["Layer", "KerasTensor", "Node", "register"]
 
@@ -30,11 +30,6 @@ def unique_name(base):
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
-
-
-def snake_case(name):
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
 
 
 _REGISTRY = {}
