@@ -1,6 +1,8 @@
 """Utilities: numerical gradient checking, the progress bar, set_random_seed."""
 
 import re
+import sys
+import time
 
 import numpy as np
 
@@ -67,35 +69,69 @@ def set_random_seed(seed):
 
 
 class Progbar:
-    """Keras 3's progress bar: ``469/469 ━━━━━━━━━━━━━━━━━━━━ 2s 4ms/step - accuracy: 0.9661 - loss: 0.1168``.
+    """Keras 3's progress bar.
 
-    target: the number of steps (None if unknown). verbose=1 on a terminal
-    redraws the line in place, at most every `interval` seconds, with the ETA in
-    the time field; elsewhere it prints only the final line. verbose=2 prints
-    one line at the end: ``469/469 - 2s - 4ms/step - accuracy: ...``. Values of
-    names in stateful_metrics are shown as given; others are averaged over the
-    steps seen. Names are shown in alphabetical order.
+    ``469/469 ━━━━━━━━━━━━━━━━━━━━ 2s 4ms/step - accuracy: 0.9661 - loss: 0.1168``
+
+    target: the number of steps, or None when unknown. width: cells in the bar.
+    verbose: 0 silent; 1 a bar; 2 one summary line at the end,
+    ``469/469 - 2s - 4ms/step - accuracy: 0.9661 - loss: 0.1168``. interval: on a
+    terminal, the bar is redrawn at most once per `interval` seconds (the final
+    draw is never skipped). stateful_metrics: names whose values are shown as
+    given; every other name shows the mean of its values over the steps seen
+    (a value given at step `current` counts for the `current - previous` steps
+    it covers). unit_name: the word after the time per unit ("4ms/step").
+
+    Display, as Keras 3 draws it:
+
+    - verbose=1 on an interactive terminal (``self._dynamic_display``, from
+      ``sys.stdout.isatty()`` at construction): the line is redrawn in place
+      (carriage return, then spaces over what is left of a longer previous
+      line), styled with ANSI codes (bold count and time, green done cells,
+      dim pending cells); a newline follows the final draw.
+    - verbose=1 elsewhere (a pipe, a log file, a captured stream): only the
+      final line is printed, without ANSI codes (pending cells show as "─").
+    - the bar has ``int(width * current / target)`` done cells (Keras 3 has no
+      half-done cell). The time field is the ETA while running and the elapsed
+      time once finalized (or when the target is unknown). The time per unit
+      leaves out the first step (which includes warm-up) once there are more.
+    - metric values print as ``f"{v:.4f}"``, or ``f"{v:.4e}"`` when
+      ``abs(v) <= 1e-3``, in alphabetical order of their names.
+
+    Output goes to ``sys.stdout`` as it is at the time of the call.
     """
 
-    def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None, unit_name="step"):
-        import sys
-        import time
+    # Note [Open progress line]
+    # A redraw in place leaves the cursor at the end of an unfinished line. A
+    # callback that prints a message mid-epoch (ModelCheckpoint, TerminateOnNaN)
+    # must first end that line, or its text lands after the bar. There is one
+    # stdout, so the fact is kept on the class: True while some Progbar has drawn
+    # an unfinished line in place. pynn.callbacks' message printer reads it.
+    _line_open = False
 
+    def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None, unit_name="step"):
         self.target = target
         self.width = width
         self.verbose = verbose
         self.interval = interval
         self.stateful_metrics = set(stateful_metrics or ())
         self.unit_name = unit_name
-        self._dynamic_display = sys.stdout.isatty()
-        self._values = {}  # name -> [sum of value * steps, steps] or [value, 1]
-        self._seen = 0
-        self._start = time.time()
-        self._last_draw = 0.0
-        self._prev_width = 0
-        self._time = time.time
+        isatty = getattr(sys.stdout, "isatty", None)
+        self._dynamic_display = bool(isatty and isatty())
+        self._values = {}  # name -> [sum of value * steps, steps]; a stateful name holds [value, 1]
+        self._seen_so_far = 0
+        self._start = time.monotonic()
+        self._last_update = float("-inf")  # when the line was last drawn
+        self._time_after_first_step = None
+        self._prev_width = 0  # visible width of the last line drawn in place
 
     def update(self, current, values=None, finalize=None):
+        """Records the progress `current` (steps done) and `values`, a list of
+        (name, value) pairs, then draws if the display calls for it.
+
+        finalize: whether this is the last update; None means
+        ``current >= target`` (never, when the target is unknown).
+        """
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for name, value in values or ():
@@ -103,82 +139,125 @@ class Progbar:
             if name in self.stateful_metrics:
                 self._values[name] = [value, 1]
             else:
-                steps = max(current - self._seen, 1)
+                steps = max(current - self._seen_so_far, 1)
                 total = self._values.setdefault(name, [0.0, 0])
                 total[0] += value * steps
                 total[1] += steps
-        self._seen = current
-        now = self._time()
-        if self.verbose == 0:
-            return
-        if self.verbose == 1 and self._dynamic_display:
-            if not finalize and now - self._last_draw < self.interval:
-                return
-            self._last_draw = now
-            self._write(self._line(current, now, finalize), finalize, in_place=True)
-        elif finalize:
-            self._write(self._line(current, now, True), True, in_place=False)
+        self._seen_so_far = current
+
+        now = time.monotonic()
+        time_per_unit = self._estimate_step_duration(current, now)
+        if self.verbose == 1:
+            if self._dynamic_display:
+                if not finalize and now - self._last_update < self.interval:
+                    return
+                self._draw_in_place(self._bar_line(current, now, time_per_unit, finalize, styled=True), finalize)
+            elif finalize:
+                self._print_line(self._bar_line(current, now, time_per_unit, finalize, styled=False))
+        elif self.verbose == 2 and finalize:
+            self._print_line(self._summary_line(current, now, time_per_unit))
+        self._last_update = now
 
     def add(self, n, values=None):
-        self.update(self._seen + n, values)
+        """update(steps seen so far + n, values)."""
+        self.update(self._seen_so_far + n, values)
 
-    def _line(self, current, now, finalize):
-        elapsed = now - self._start
-        per_unit = elapsed / current if current else 0.0
-        if self.target is not None:
+    # ------------------------------------------------------------ building the line
+    def _known_target(self):
+        return self.target is not None and self.target > 0
+
+    def _bar_line(self, current, now, time_per_unit, finalize, styled):
+        """The verbose=1 line: count, bar, ETA or elapsed time, time per unit, metrics."""
+        bold = _style("1", styled)
+        if self._known_target():
             digits = len(str(self.target))
-            count = f"{current:>{digits}}/{self.target}"
+            count = bold(f"{current:>{digits}}/{self.target}")
+            done = min(max(int(self.width * current / self.target), 0), self.width)
+            pending = self.width - done
+            if styled:
+                bar = _style("32", done > 0)("━" * done) + _style("2", pending > 0)("━" * pending)
+            else:
+                bar = "━" * done + "─" * pending
+            head = f"{count} {bar}"
+        else:
+            head = bold(f"{current:>7}/Unknown")
+        if self._known_target() and not finalize:
+            when = _format_eta(time_per_unit * (self.target - current))
+        else:
+            when = f"{now - self._start:.0f}s"
+        return f"{head} {bold(when)} {_format_per_unit(time_per_unit, self.unit_name)}{self._metrics_text()}"
+
+    def _summary_line(self, current, now, time_per_unit):
+        """The verbose=2 line: count - elapsed - time per unit - metrics."""
+        if self._known_target():
+            count = f"{current:>{len(str(self.target))}}/{self.target}"
         else:
             count = f"{current}/Unknown"
-        metrics = "".join(f" - {name}: {_format_value(v[0] / v[1])}" for name, v in sorted(self._values.items()))
-        if self.verbose == 2:
-            return f"{count} - {_format_time(elapsed)} - {_format_per_unit(per_unit, self.unit_name)}{metrics}"
-        if self.target is not None:
-            done = min(current / self.target, 1.0) if self.target else 1.0
-            filled = int(done * self.width)
-            bar = "━" * filled + ("\x1b[2m" + "━" * (self.width - filled) + "\x1b[0m" if filled < self.width else "")
-        else:
-            bar = ""
-        if finalize or self.target is None:
-            when = _format_time(elapsed)
-        else:
-            when = _format_time(per_unit * (self.target - current))
-        parts = [count, bar, when, _format_per_unit(per_unit, self.unit_name)]
-        return " ".join(p for p in parts if p) + metrics
+        elapsed = f"{now - self._start:.0f}s"
+        return f"{count} - {elapsed} - {_format_per_unit(time_per_unit, self.unit_name)}{self._metrics_text()}"
 
-    def _write(self, line, finalize, in_place):
-        import sys
+    def _metrics_text(self):
+        return "".join(f" - {name}: {_format_value(total / max(count, 1))}"
+                       for name, (total, count) in sorted(self._values.items()))
 
+    def _estimate_step_duration(self, current, now):
+        """Seconds per step. The first step (warm-up) is left out once more steps are done."""
+        if not current:
+            return 0.0
+        if self._time_after_first_step is not None and current > 1:
+            per_unit = (now - self._time_after_first_step) / (current - 1)
+        else:
+            per_unit = (now - self._start) / current
+        if current == 1:
+            self._time_after_first_step = now
+        return per_unit
+
+    # ------------------------------------------------------------ writing
+    def _draw_in_place(self, line, finalize):
+        width = len(_ANSI_CODE.sub("", line))
         out = sys.stdout
-        if in_place:
-            pad = max(self._prev_width - len(line), 0)
-            out.write("\r" + line + " " * pad)
-            self._prev_width = len(line)
-            if finalize:
-                out.write("\n")
-        else:
-            out.write(line + "\n")
+        out.write("\r" + line + " " * max(self._prev_width - width, 0) + ("\n" if finalize else ""))
         out.flush()
+        self._prev_width = 0 if finalize else width
+        Progbar._line_open = not finalize
+
+    def _print_line(self, line):
+        out = sys.stdout
+        out.write(line + "\n")
+        out.flush()
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _style(code, enabled):
+    """A function wrapping text in the ANSI style `code` (bold "1", green "32", dim "2"), or
+    returning it unchanged when not enabled."""
+    if not enabled:
+        return lambda text: text
+    return lambda text: f"\x1b[{code}m{text}\x1b[0m"
 
 
 def _format_value(v):
     return f"{v:.4f}" if abs(v) > 1e-3 else f"{v:.4e}"
 
 
-def _format_time(seconds):
-    if seconds >= 3600:
+def _format_eta(seconds):
+    """Keras' ETA: h:mm:ss above an hour, m:ss above a minute, else whole seconds (truncated)."""
+    if seconds > 3600:
         return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
-    if seconds >= 60:
+    if seconds > 60:
         return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-    return f"{int(round(seconds))}s"
+    return f"{int(seconds)}s"
 
 
-def _format_per_unit(seconds, unit):
+def _format_per_unit(seconds, unit_name):
+    """Keras' time per unit: "2s/step" (>= 1 s, or 0), "4ms/step" (>= 1 ms), else "120us/step"."""
     if seconds >= 1 or seconds == 0:
-        return f"{seconds:.0f}s/{unit}"
+        return f"{seconds:.0f}s/{unit_name}"
     if seconds >= 1e-3:
-        return f"{seconds * 1e3:.0f}ms/{unit}"
-    return f"{seconds * 1e6:.0f}us/{unit}"
+        return f"{seconds * 1e3:.0f}ms/{unit_name}"
+    return f"{seconds * 1e6:.0f}us/{unit_name}"
 
 
 def snake_case(name):
