@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from . import _compiled
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -302,17 +303,24 @@ class Model(Layer):
                            epochs=epochs, steps=steps)
         self.stop_training = False
         self._train_variables = None
+        compiled = _compiled.for_model(self, xs[0], y, training=True) if len(xs) == 1 else None
         cbs.on_train_begin()
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             order = _random.permutation(n) if shuffle else None
+            order_t = None if order is None else from_numpy(order)
             for step in range(steps):
                 cbs.on_train_batch_begin(step)
-                bx, by = _take(xs, y, order, step * batch_size, min(n, (step + 1) * batch_size))
-                loss, y_pred = self.train_step(bx, by)
-                self._update_metrics(loss, by, y_pred, by.shape[0])
+                start, stop = step * batch_size, min(n, (step + 1) * batch_size)
+                if compiled is not None:  # one C++ call (Note [Compiled dense stack])
+                    loss, correct = compiled.train(order_t, start, stop, self.optimizer._next_scalars())
+                    _compiled.update_metrics(self, loss, correct, stop - start)
+                else:
+                    bx, by = _take(xs, y, order, start, stop)
+                    loss, y_pred = self.train_step(bx, by)
+                    self._update_metrics(loss, by, y_pred, by.shape[0])
                 cbs.on_train_batch_end(step, self._logs())
                 if self.stop_training:
                     break
@@ -329,12 +337,18 @@ class Model(Layer):
     def _evaluate_loop(self, xs, y, batch_size, cbs):
         self.reset_metrics()
         n = _length(xs[0])
+        compiled = _compiled.for_model(self, xs[0], y) if len(xs) == 1 else None
         for step in range(-(-n // batch_size)):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            bx, by = _take(xs, y, None, step * batch_size, min(n, (step + 1) * batch_size))
-            loss, y_pred = self.test_step(bx, by)
-            self._update_metrics(loss, by, y_pred, by.shape[0])
+            start, stop = step * batch_size, min(n, (step + 1) * batch_size)
+            if compiled is not None:
+                loss, correct = compiled.evaluate(start, stop)
+                _compiled.update_metrics(self, loss, correct, stop - start)
+            else:
+                bx, by = _take(xs, y, None, start, stop)
+                loss, y_pred = self.test_step(bx, by)
+                self._update_metrics(loss, by, y_pred, by.shape[0])
             if cbs is not None:
                 cbs.on_test_batch_end(step, self._logs())
         return self._logs()
@@ -370,11 +384,16 @@ class Model(Layer):
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
         cbs.on_predict_begin()
         chunks = []
+        compiled = _compiled.for_model(self, xs[0]) if len(xs) == 1 else None
         with no_grad():
             for step in range(steps):
                 cbs.on_predict_batch_begin(step)
-                bx, _ = _take(xs, None, None, step * batch_size, min(n, (step + 1) * batch_size))
-                out = _to_numpy(self(bx, training=False))
+                start, stop = step * batch_size, min(n, (step + 1) * batch_size)
+                if compiled is not None:
+                    out = compiled.predict(start, stop)
+                else:
+                    bx, _ = _take(xs, None, None, start, stop)
+                    out = _to_numpy(self(bx, training=False))
                 chunks.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()

@@ -80,7 +80,27 @@ class Optimizer:
         return self.iterations
 
     def update_step(self, gradient, variable, learning_rate):
+        """One fused in-place pass of the rule over the variable and its slots."""
+        _core._optim_update(self._rule, [variable, gradient, *self._slots_of(variable)], self._scalars(learning_rate))
+
+    _rule = None  # the fused kernel's rule (a _core._OptimRule)
+
+    def _scalars(self, learning_rate):
+        """The rule's scalars for this step (Note [Fused optimizer updates])."""
         raise NotImplementedError
+
+    def _fusable(self):
+        """Whether a step is exactly the fused update of every variable (no clipping, no weight
+        decay outside the kernel, no overridden update_step): then the compiled training step
+        (Note [Compiled dense stack]) may run it."""
+        return (type(self).update_step is Optimizer.update_step and type(self)._rule is not None
+                and self.clipvalue is None and self.clipnorm is None and self.global_clipnorm is None
+                and (not self.weight_decay or self._decay_in_kernel))
+
+    def _next_scalars(self):
+        """Counts a step and returns its scalars, as apply() does before its updates."""
+        self.iterations += 1
+        return self._scalars(self.learning_rate)
 
     def get_config(self):
         return {"name": self.name, "learning_rate": self.learning_rate, "weight_decay": self.weight_decay,
@@ -139,9 +159,10 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self._slot_count = 1 if momentum else 0
 
-    def update_step(self, gradient, variable, learning_rate):
-        _core._optim_update(_R.sgd, [variable, gradient, *self._slots_of(variable)],
-                            [learning_rate, self.momentum, 1.0 if self.nesterov else 0.0])
+    _rule = _R.sgd
+
+    def _scalars(self, learning_rate):
+        return [learning_rate, self.momentum, 1.0 if self.nesterov else 0.0]
 
     def get_config(self):
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
@@ -158,9 +179,10 @@ class RMSprop(Optimizer):
         self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
         self._slot_count = 2 if momentum else 1
 
-    def update_step(self, gradient, variable, learning_rate):
-        _core._optim_update(_R.rmsprop, [variable, gradient, *self._slots_of(variable)],
-                            [learning_rate, self.rho, self.momentum, self.epsilon])
+    _rule = _R.rmsprop
+
+    def _scalars(self, learning_rate):
+        return [learning_rate, self.rho, self.momentum, self.epsilon]
 
     def get_config(self):
         return dict(super().get_config(), rho=self.rho, momentum=self.momentum, epsilon=self.epsilon)
@@ -180,12 +202,13 @@ class Adam(Optimizer):
             raise NotImplementedError("Adam(amsgrad=True) is not implemented yet")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    def update_step(self, gradient, variable, learning_rate):
+    _rule = _R.adam
+
+    def _scalars(self, learning_rate):
         t = self.iterations
         alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         decay = learning_rate * self.weight_decay if self.weight_decay else 0.0
-        _core._optim_update(_R.adam, [variable, gradient, *self._slots_of(variable)],
-                            [alpha, self.beta_1, self.beta_2, self.epsilon, decay])
+        return [alpha, self.beta_1, self.beta_2, self.epsilon, decay]
 
     def get_config(self):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
@@ -214,9 +237,10 @@ class Adagrad(Optimizer):
 
         return full(variable.shape, self.initial_accumulator_value, variable.dtype)
 
-    def update_step(self, gradient, variable, learning_rate):
-        _core._optim_update(_R.adagrad, [variable, gradient, *self._slots_of(variable)],
-                            [learning_rate, self.epsilon])
+    _rule = _R.adagrad
+
+    def _scalars(self, learning_rate):
+        return [learning_rate, self.epsilon]
 
     def get_config(self):
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,

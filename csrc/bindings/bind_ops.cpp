@@ -6,6 +6,7 @@
 #include "kernels/nn.h"
 #include "kernels/optim.h"
 #include "kernels/reduce.h"
+#include "kernels/train.h"
 
 namespace pynn {
 namespace {
@@ -138,6 +139,41 @@ void bind_ops(py::module_& m) {
     }
     return py::make_tuple(need_dx ? py::cast(dx) : py::none(), dw, need_db ? py::cast(db) : py::none());
   });
+
+  // Note [Compiled dense stack] (kernels/train.h).
+  py::class_<DenseStack>(m, "_DenseStack")
+      .def(py::init([](std::vector<Tensor> kernels, py::list biases, std::vector<Activation> acts) {
+             std::vector<Tensor> b;
+             for (py::handle h : biases) {
+               const Tensor* t = out_arg("DenseStack", h);
+               b.push_back(t ? *t : Tensor{});
+             }
+             return std::make_unique<DenseStack>(std::move(kernels), std::move(b), std::move(acts));
+           }),
+           py::arg("kernels"), py::arg("biases"), py::arg("activations"))
+      .def("set_optimizer", &DenseStack::set_optimizer, py::arg("rule"), py::arg("slots"))
+      .def("train", [](DenseStack& s, const Tensor& x, const Tensor& y, py::handle order, int64_t start,
+                       int64_t stop, std::vector<double> h) {
+        const Tensor* o = out_arg("DenseStack.train", order);
+        DenseStack::Result r;
+        {
+          py::gil_scoped_release nogil;
+          r = s.train(x, y, o, start, stop, h);
+        }
+        return py::make_tuple(r.loss, r.correct);
+      }, py::arg("x"), py::arg("y"), py::arg("order"), py::arg("start"), py::arg("stop"), py::arg("scalars"))
+      .def("evaluate", [](DenseStack& s, const Tensor& x, const Tensor& y, int64_t start, int64_t stop) {
+        DenseStack::Result r;
+        {
+          py::gil_scoped_release nogil;
+          r = s.evaluate(x, y, start, stop);
+        }
+        return py::make_tuple(r.loss, r.correct);
+      }, py::arg("x"), py::arg("y"), py::arg("start"), py::arg("stop"))
+      .def("predict", [](DenseStack& s, const Tensor& x, int64_t start, int64_t stop) {
+        py::gil_scoped_release nogil;
+        return s.predict(x, start, stop);
+      }, py::arg("x"), py::arg("start"), py::arg("stop"));
 
   m.def("_sum_to", [](const Tensor& x, py::handle shape) {
     Dims d = dims_from_py(shape, "shape");

@@ -123,7 +123,7 @@ struct op_less_equal { template <class T> static constexpr bool ok = true; templ
 // Activation derivatives folded into the incoming gradient: f(dy, y) with y
 // the activation's output (the layer kernels' backward, nn.cpp).
 struct op_relu_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return y > T(0) ? dy : T(0); } };
-struct op_sigmoid_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * y * (T(1) - y); } };
+struct op_sigmoid_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * (y * (T(1) - y)); } };  // as ops.sigmoid's backward groups it
 struct op_tanh_grad { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T dy, T y) { return dy * (T(1) - y * y); } };
 
 // Binary cross-entropy from logits x against targets t:

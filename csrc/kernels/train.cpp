@@ -1,0 +1,259 @@
+// train.cpp: DenseStack, the compiled training step (Note [Compiled dense stack] in train.h).
+#include "train.h"
+
+#include "core/parallel.h"
+#include "elementwise.h"
+#include "linalg.h"
+#include "optim.h"
+#include "reduce.h"
+
+namespace pynn {
+namespace {
+
+// The first `rows` rows of a C-contiguous buffer, as a view.
+Tensor first_rows(const Tensor& buf, int64_t rows) {
+  Tensor v = buf;
+  v.shape[0] = rows;
+  return v;
+}
+
+bool has(const Tensor& t) { return t.storage != nullptr; }
+
+UnaryOp activation_op(Activation act) {
+  return act == Activation::relu ? UnaryOp::relu : act == Activation::sigmoid ? UnaryOp::sigmoid : UnaryOp::tanh;
+}
+
+BinaryOp activation_grad_op(Activation act) {
+  return act == Activation::relu      ? BinaryOp::relu_grad
+         : act == Activation::sigmoid ? BinaryOp::sigmoid_grad
+                                      : BinaryOp::tanh_grad;
+}
+
+// Copies `rows` rows of src (a 1-D or 2-D tensor, rows along axis 0) into the
+// contiguous dst, converting the dtype: row r is src row order[start + r], or
+// start + r without an order. Rows go to threads in blocks.
+void gather_rows(const Tensor& src, const Tensor& dst, const Tensor* order, int64_t start, int64_t rows) {
+  const int64_t cols = src.ndim() == 2 ? src.shape[1] : 1;
+  const int64_t rs = src.strides[0], cs = src.ndim() == 2 ? src.strides[1] : 0;
+  const int64_t out_rs = cols * dst.elsize();
+  const int64_t* idx = order ? reinterpret_cast<const int64_t*>(order->data()) + start : nullptr;
+  const int64_t ostride = order ? order->strides[0] / 8 : 0;
+  InnerLoop loop = kernels().cast[static_cast<int>(src.dtype)][static_cast<int>(dst.dtype)];
+  const int64_t strides[2] = {dst.elsize(), cs};
+  parallel_for(rows, cols > 0 ? (kGrainSize + cols - 1) / cols : rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t row = idx ? idx[r * ostride] : start + r;
+      char* ptrs[2] = {dst.data() + r * out_rs, src.data() + row * rs};
+      loop(ptrs, strides, cols);
+    }
+  });
+}
+
+}  // namespace
+
+DenseStack::DenseStack(std::vector<Tensor> kernels, std::vector<Tensor> biases, std::vector<Activation> acts)
+    : kernels_(std::move(kernels)), biases_(std::move(biases)), acts_(std::move(acts)) {
+  const char* op = "DenseStack";
+  PYNN_CHECK(!kernels_.empty() && biases_.size() == kernels_.size() && acts_.size() == kernels_.size(), op,
+             ": expected one bias slot and one activation per kernel, got ", kernels_.size(), " kernels, ",
+             biases_.size(), " biases and ", acts_.size(), " activations");
+  dtype_ = kernels_[0].dtype;
+  PYNN_CHECK_KIND(TypeError, is_float(dtype_), op, ": kernels must be float32 or float64, got ", dtype_name(dtype_));
+  for (int64_t l = 0; l < layers(); ++l) {
+    const Tensor& w = kernels_[l];
+    PYNN_CHECK(w.ndim() == 2, op, ": kernel ", l, " must be 2-D, got shape ", w.shape);
+    PYNN_CHECK_KIND(TypeError, w.dtype == dtype_, op, ": kernel ", l, " is ", dtype_name(w.dtype), ", expected ",
+                    dtype_name(dtype_));
+    PYNN_CHECK(w.is_contiguous(), op, ": kernel ", l, " must be contiguous");
+    if (l > 0)
+      PYNN_CHECK(w.shape[0] == kernels_[l - 1].shape[1], op, ": kernel ", l, " of shape ", w.shape,
+                 " does not follow kernel ", l - 1, " of shape ", kernels_[l - 1].shape);
+    const Tensor& b = biases_[l];
+    if (has(b)) {
+      PYNN_CHECK(b.ndim() == 1 && b.shape[0] == w.shape[1], op, ": bias ", l, " of shape ", b.shape,
+                 " does not match kernel ", l, " of shape ", w.shape);
+      PYNN_CHECK_KIND(TypeError, b.dtype == dtype_, op, ": bias ", l, " is ", dtype_name(b.dtype), ", expected ",
+                      dtype_name(dtype_));
+      PYNN_CHECK(b.is_contiguous(), op, ": bias ", l, " must be contiguous");
+    }
+    const Activation a = acts_[l];
+    if (l + 1 < layers())
+      PYNN_CHECK(a != Activation::softmax, op, ": softmax is supported only on the last layer");
+    else
+      PYNN_CHECK(a == Activation::linear || a == Activation::softmax, op,
+                 ": the last layer's activation must be linear or softmax");
+  }
+}
+
+void DenseStack::set_optimizer(OptimRule rule, std::vector<std::vector<Tensor>> slots) {
+  int64_t vars = 0;
+  for (int64_t l = 0; l < layers(); ++l) vars += has(biases_[l]) ? 2 : 1;
+  PYNN_CHECK(static_cast<int64_t>(slots.size()) == vars, "DenseStack: expected slots for ", vars, " variables, got ",
+             slots.size());
+  rule_ = rule;
+  slots_ = std::move(slots);
+  has_optimizer_ = true;
+}
+
+void DenseStack::check_x(const char* op, const Tensor& x, int64_t start, int64_t stop) const {
+  PYNN_CHECK(x.ndim() == 2 && x.shape[1] == kernels_[0].shape[0], op, ": input of shape ", x.shape,
+             " does not match the first kernel of shape ", kernels_[0].shape);
+  PYNN_CHECK(0 <= start && start < stop && stop <= x.shape[0], op, ": rows [", start, ", ", stop,
+             ") out of range for ", x.shape[0], " samples");
+}
+
+void DenseStack::reserve(int64_t rows) {
+  if (rows <= capacity_) return;
+  xbuf_ = tensor_empty(Dims{rows, kernels_[0].shape[0]}, dtype_);
+  ybuf_ = tensor_empty(Dims{rows * kernels_.back().shape[1]}, DType::Int64);  // labels, or probabilities in place
+  outs_.clear();
+  douts_.clear();
+  for (int64_t l = 0; l < layers(); ++l) {
+    outs_.push_back(tensor_empty(Dims{rows, kernels_[l].shape[1]}, dtype_));
+    douts_.push_back(tensor_empty(Dims{rows, kernels_[l].shape[1]}, dtype_));
+  }
+  if (dkernels_.empty())
+    for (int64_t l = 0; l < layers(); ++l) dkernels_.push_back(tensor_empty(kernels_[l].shape, dtype_));
+  capacity_ = rows;
+}
+
+Tensor DenseStack::gather_x(const Tensor& x, const Tensor* order, int64_t start, int64_t rows) {
+  // Rows already contiguous in the compute dtype need no copy.
+  if (!order && x.dtype == dtype_ && x.strides[1] == x.elsize() && x.strides[0] == x.shape[1] * x.elsize()) {
+    Tensor v = x;
+    v.offset += start * x.strides[0];
+    v.shape[0] = rows;
+    return v;
+  }
+  Tensor dst = first_rows(xbuf_, rows);
+  gather_rows(x, dst, order, start, rows);
+  return dst;
+}
+
+Tensor DenseStack::gather_y(const Tensor& y, const Tensor* order, int64_t start, int64_t rows) {
+  const int64_t classes = kernels_.back().shape[1];
+  Tensor dst = ybuf_;
+  if (y.ndim() == 2) {  // probabilities, in the compute dtype
+    dst.dtype = dtype_;
+    dst.shape = Dims{rows, classes};
+    dst.strides = Dims{classes * itemsize(dtype_), itemsize(dtype_)};
+  } else {  // class indices as int64
+    dst.shape = Dims{rows};
+    dst.strides = Dims{8};
+  }
+  gather_rows(y, dst, order, start, rows);
+  return dst;
+}
+
+void DenseStack::forward(const Tensor& x0, int64_t rows) {
+  Tensor in = x0;
+  for (int64_t l = 0; l < layers(); ++l) {
+    Tensor y = first_rows(outs_[l], rows);
+    if (has(biases_[l])) {
+      ew_copy("dense", y, biases_[l]);
+      gemm_2d(in, kernels_[l], y, /*accumulate=*/true);
+    } else {
+      gemm_2d(in, kernels_[l], y);
+    }
+    if (l + 1 < layers() && acts_[l] != Activation::linear) ew_unary(activation_op(acts_[l]), y, &y);
+    in = y;
+  }
+}
+
+DenseStack::Result DenseStack::loss(const Tensor& target, int64_t rows, bool want_grad, Tensor* dlogits) {
+  const Tensor logits = first_rows(outs_.back(), rows);
+  Tensor per_row;
+  nn_softmax_xent(logits, target, 1.0 / static_cast<double>(rows), &per_row, want_grad ? dlogits : nullptr);
+  Tensor mean = reduce(ReduceOp::mean, per_row, {}, true, false);
+  Result r{dtype_ == DType::Float64 ? *reinterpret_cast<const double*>(mean.data())
+                                    : *reinterpret_cast<const float*>(mean.data()),
+           0};
+  // Keras' accuracy takes the argmax of the probabilities, not of the logits
+  // (rounding can make two probabilities equal where the logits differ).
+  Tensor pred = reduce(ReduceOp::argmax, nn_softmax_rows(logits, false), {1}, false, false);
+  Tensor truth = target.ndim() == 2 ? reduce(ReduceOp::argmax, target, {1}, false, false) : target;
+  const int64_t* p = reinterpret_cast<const int64_t*>(pred.data());
+  const int64_t* t = reinterpret_cast<const int64_t*>(truth.data());
+  for (int64_t i = 0; i < rows; ++i) r.correct += p[i] == t[i];
+  return r;
+}
+
+void DenseStack::update(int64_t var, const Tensor& param, const Tensor& grad, const std::vector<double>& h) {
+  std::vector<Tensor> bufs = {param, grad};
+  bufs.insert(bufs.end(), slots_[var].begin(), slots_[var].end());
+  optim_update(rule_, bufs, h);
+}
+
+DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Tensor* order, int64_t start,
+                                     int64_t stop, const std::vector<double>& h) {
+  const char* op = "DenseStack.train";
+  std::lock_guard<std::mutex> lock(busy_);
+  PYNN_CHECK(has_optimizer_, op, ": no optimizer set");
+  PYNN_CHECK(!order || (order->ndim() == 1 && order->dtype == DType::Int64 && stop <= order->shape[0]), op,
+             ": order must be 1-D int64 covering the rows asked for");
+  const int64_t n = x.shape[0];
+  PYNN_CHECK(y.ndim() >= 1 && y.shape[0] == n, op, ": ", n, " inputs but targets of shape ", y.shape);
+  if (order) {
+    const int64_t* idx = reinterpret_cast<const int64_t*>(order->data());
+    const int64_t s = order->strides[0] / 8;
+    PYNN_CHECK(0 <= start && start < stop, op, ": empty batch [", start, ", ", stop, ")");
+    for (int64_t r = start; r < stop; ++r)
+      PYNN_CHECK(0 <= idx[r * s] && idx[r * s] < n, op, ": row ", idx[r * s], " out of range for ", n, " samples");
+    check_x(op, x, 0, n);
+  } else {
+    check_x(op, x, start, stop);
+  }
+  const int64_t rows = stop - start;
+  reserve(rows);
+  const Tensor x0 = gather_x(x, order, start, rows);
+  const Tensor target = gather_y(y, order, start, rows);
+  forward(x0, rows);
+  Tensor dz;
+  Result r = loss(target, rows, true, &dz);
+  // Backward and update, last layer first (Note [Compiled dense stack]).
+  int64_t var = static_cast<int64_t>(slots_.size());
+  for (int64_t l = layers() - 1; l >= 0; --l) {
+    if (l + 1 < layers() && acts_[l] != Activation::linear)
+      ew_binary(activation_grad_op(acts_[l]), dz, first_rows(outs_[l], rows), &dz);
+    const Tensor in = l == 0 ? x0 : first_rows(outs_[l - 1], rows);
+    Tensor din;
+    if (l > 0) {
+      din = first_rows(douts_[l - 1], rows);
+      gemm_2d(dz, tensor_transpose(kernels_[l], {}), din);
+    }
+    gemm_2d(tensor_transpose(in, {}), dz, dkernels_[l]);
+    if (has(biases_[l])) {
+      Tensor db = reduce(ReduceOp::sum, dz, {0}, false, false);
+      if (db.dtype != dtype_) db = ew_astype(db, dtype_);
+      update(--var, biases_[l], db, h);
+    }
+    update(--var, kernels_[l], dkernels_[l], h);
+    dz = din;
+  }
+  return r;
+}
+
+DenseStack::Result DenseStack::evaluate(const Tensor& x, const Tensor& y, int64_t start, int64_t stop) {
+  std::lock_guard<std::mutex> lock(busy_);
+  check_x("DenseStack.evaluate", x, start, stop);
+  PYNN_CHECK(y.shape[0] == x.shape[0], "DenseStack.evaluate: ", x.shape[0], " inputs but ", y.shape[0], " targets");
+  const int64_t rows = stop - start;
+  reserve(rows);
+  forward(gather_x(x, nullptr, start, rows), rows);
+  return loss(gather_y(y, nullptr, start, rows), rows, false, nullptr);
+}
+
+Tensor DenseStack::predict(const Tensor& x, int64_t start, int64_t stop) {
+  std::lock_guard<std::mutex> lock(busy_);
+  check_x("DenseStack.predict", x, start, stop);
+  const int64_t rows = stop - start;
+  reserve(rows);
+  forward(gather_x(x, nullptr, start, rows), rows);
+  const Tensor logits = first_rows(outs_.back(), rows);
+  if (acts_.back() == Activation::softmax) return nn_softmax_rows(logits, false);
+  Tensor out = tensor_empty(logits.shape, dtype_);
+  ew_copy("predict", out, logits);
+  return out;
+}
+
+}  // namespace pynn
