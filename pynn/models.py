@@ -11,6 +11,13 @@ C++ backward), let the optimizer update every trainable weight in place (one
 fused C++ pass per weight), then update the metrics with no tape. The loss is
 tracked as the mean over the samples seen this epoch, weighted by batch size,
 as in Keras 3, and that running mean is what the progress bar and History show.
+
+A Sequential stack of Dense layers with a softmax cross-entropy and accuracy
+(pynn/_compiled.py says exactly which) runs each step as one C++ call instead
+(Note [Compiled dense stack] in csrc/kernels/train.h): the same kernels on the
+same shapes, so the same numbers, without the Python in between. Callbacks see
+every batch either way; train_on_batch and test_on_batch always take the Python
+path, which stays the reference the compiled one is tested against.
 """
 
 import math

@@ -102,19 +102,23 @@ void DenseStack::check_x(const char* op, const Tensor& x, int64_t start, int64_t
              ") out of range for ", x.shape[0], " samples");
 }
 
-void DenseStack::reserve(int64_t rows) {
-  if (rows <= capacity_) return;
-  xbuf_ = tensor_empty(Dims{rows, kernels_[0].shape[0]}, dtype_);
-  ybuf_ = tensor_empty(Dims{rows * kernels_.back().shape[1]}, DType::Int64);  // labels, or probabilities in place
-  outs_.clear();
-  douts_.clear();
-  for (int64_t l = 0; l < layers(); ++l) {
-    outs_.push_back(tensor_empty(Dims{rows, kernels_[l].shape[1]}, dtype_));
-    douts_.push_back(tensor_empty(Dims{rows, kernels_[l].shape[1]}, dtype_));
+void DenseStack::reserve(int64_t rows, bool training) {
+  // Buffers follow the batch: they grow to it, and shrink when a call needs
+  // far fewer rows (after predict(batch_size=len(x)), say), so a model does
+  // not keep a large batch's activations alive.
+  if (rows > capacity_ || rows * 4 < capacity_) {
+    xbuf_ = tensor_empty(Dims{rows, kernels_[0].shape[0]}, dtype_);
+    ybuf_ = tensor_empty(Dims{rows * kernels_.back().shape[1]}, DType::Int64);  // labels, or probabilities
+    outs_.clear();
+    douts_.clear();
+    for (int64_t l = 0; l < layers(); ++l) outs_.push_back(tensor_empty(Dims{rows, kernels_[l].shape[1]}, dtype_));
+    capacity_ = rows;
   }
-  if (dkernels_.empty())
+  if (training && douts_.empty()) {  // gradients: for training only
+    for (int64_t l = 0; l < layers(); ++l) douts_.push_back(tensor_empty(Dims{capacity_, kernels_[l].shape[1]}, dtype_));
+    dkernels_.clear();
     for (int64_t l = 0; l < layers(); ++l) dkernels_.push_back(tensor_empty(kernels_[l].shape, dtype_));
-  capacity_ = rows;
+  }
 }
 
 Tensor DenseStack::gather_x(const Tensor& x, const Tensor* order, int64_t start, int64_t rows) {
@@ -204,7 +208,7 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
     check_x(op, x, start, stop);
   }
   const int64_t rows = stop - start;
-  reserve(rows);
+  reserve(rows, true);
   const Tensor x0 = gather_x(x, order, start, rows);
   const Tensor target = gather_y(y, order, start, rows);
   forward(x0, rows);
@@ -238,7 +242,7 @@ DenseStack::Result DenseStack::evaluate(const Tensor& x, const Tensor& y, int64_
   check_x("DenseStack.evaluate", x, start, stop);
   PYNN_CHECK(y.shape[0] == x.shape[0], "DenseStack.evaluate: ", x.shape[0], " inputs but ", y.shape[0], " targets");
   const int64_t rows = stop - start;
-  reserve(rows);
+  reserve(rows, false);
   forward(gather_x(x, nullptr, start, rows), rows);
   return loss(gather_y(y, nullptr, start, rows), rows, false, nullptr);
 }
@@ -247,7 +251,7 @@ Tensor DenseStack::predict(const Tensor& x, int64_t start, int64_t stop) {
   std::lock_guard<std::mutex> lock(busy_);
   check_x("DenseStack.predict", x, start, stop);
   const int64_t rows = stop - start;
-  reserve(rows);
+  reserve(rows, false);
   forward(gather_x(x, nullptr, start, rows), rows);
   const Tensor logits = first_rows(outs_.back(), rows);
   if (acts_.back() == Activation::softmax) return nn_softmax_rows(logits, false);

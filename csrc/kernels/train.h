@@ -68,7 +68,7 @@ class DenseStack {
  private:
   int64_t layers() const { return static_cast<int64_t>(kernels_.size()); }
   void check_x(const char* op, const Tensor& x, int64_t start, int64_t stop) const;
-  void reserve(int64_t rows);
+  void reserve(int64_t rows, bool training);
   Tensor gather_x(const Tensor& x, const Tensor* order, int64_t start, int64_t rows);
   Tensor gather_y(const Tensor& y, const Tensor* order, int64_t start, int64_t rows);
   void forward(const Tensor& x0, int64_t rows);  // fills outs_[l] (the last: logits)
