@@ -25,12 +25,19 @@
 // Two FMA pipes with ~4-cycle latency need >= 8 independent accumulators;
 // all tiles above have more.
 //
-// Cache blocks (this machine: L1d 48 KiB 12-way, L2 1 MiB 16-way per core,
-// L3 32 MiB shared; `lscpu`, /sys/devices/system/cpu/cpu0/cache):
+// Cache blocks (Zen 5 VM: L1d 48 KiB 12-way, L2 1 MiB 16-way per core, L3
+// 32 MiB shared; Zen 4 VM: L1d 32 KiB 8-way, L2 1 MiB 8-way, L3 32 MiB;
+// `lscpu`, /sys/devices/system/cpu/cpu0/cache):
 //   KC: the B micro-panel KC x NR stays in L1 while the A micro-panels stream
-//     past it. AVX-512 f32: 256 x 32 x 4 B = 32 KiB (8 of 12 ways), leaving
-//     4 ways for the A micro-panel (14 x 256 x 4 B = 14 KiB) and C. f64 uses
-//     the same bytes (256 x 16 x 8 B). AVX2: 384 x 16 x 4 B = 24 KiB.
+//     past it. AVX-512 f32: 256 x 32 x 4 B = 32 KiB (8 of 12 ways on Zen 5),
+//     leaving 4 ways for the A micro-panel (14 x 256 x 4 B = 14 KiB) and C.
+//     f64 uses the same bytes (256 x 16 x 8 B). AVX2: 384 x 16 x 4 B = 24 KiB.
+//     On Zen 4 the 32 KiB B micro-panel is all of L1d, yet KC = 256 is still
+//     the fastest: 2048^3 on 2 threads took 88.9 ms with KC 256 against
+//     94.2 (160), 96-98 (192, 128), measured interleaved in one process; one
+//     thread 100 vs 95 GFLOP/s (160). The L2 feeds the few missing lines fast
+//     enough, and a smaller KC re-reads and re-writes the C tile more often.
+//     So KC is not derived from the L1d size: both machines use 256.
 //   MC: the packed A block MC x KC stays in L2 while the jr loop sweeps it,
 //     about half of L2 so the B panel's lines can pass through:
 //     AVX-512 f32 336 x 256 x 4 B = 336 KiB, f64 168 x 256 x 8 B = 336 KiB.
@@ -50,7 +57,8 @@
 // tile, an unpacked single-thread path runs instead: it vectorises over n
 // reading B rows in place, so it needs unit-stride B rows (csb == 1) in one of
 // the two orientations C = A*B or C^T = B^T*A^T (the transpose is free:
-// strides swap). Otherwise the packed path runs, however small.
+// strides swap). Otherwise the packed path runs, however small, except for
+// the thread blocks of Note [GEMM unpacked blocks].
 //
 // Threads (Note [Threads]): the C matrix is cut into a tm x tn grid of
 // blocks (in whole MR / NR micro-panels), one per thread; each thread runs the
@@ -60,8 +68,37 @@
 // least thread_mnk multiply-adds (a parallel region costs a few us).
 //
 // The numbers in the tables (gemm_*.cpp) were measured with
-// csrc/kernels/gemm/dev/gemm_check.cpp on the AMD EPYC (Zen 5) 2-core VM.
+// csrc/kernels/gemm/dev/gemm_check.cpp on the AMD EPYC (Zen 5) 2-core VM, and
+// checked on an AMD EPYC (Zen 4, Genoa) 2-core VM, which runs AVX-512 as
+// 2 x 256 bits: one 512-bit FMA per cycle per core, 232 GFLOP/s f32 on 2
+// threads (a loop of independent FMAs).
+//
+// Note [GEMM unpacked blocks]
+// The AVX-512 f32 small-path kernel (6 x 64 tile, B rows read in place, k in
+// blocks of kSmallKc = 512) runs at ~97% of the FMA peak on one Zen 4 core
+// while its B rows stay in L2, better than the packed path once packing is
+// counted (one thread, GFLOP/s, small vs packed): 32x256x784 108 vs 89,
+// 128x256x784 113 vs 99, 392x512x128 with A transposed 114 vs 108,
+// 1024^3 98 vs 99. So a thread block of the packed path (Note [Threads]) runs
+// the small kernel on its rows [m0, m1) and columns [n0, n1) instead, without
+// packing, when B has unit-stride rows (csb == 1) and the B rows it sweeps
+// per k block, min(k, 512) x cols, fit in the L2 of one core (from sysconf,
+// CPUID underneath; 1 MiB if unknown). 2048^3 (per-thread B rows 2 MiB)
+// stays packed. The table field unpacked_kc switches this on (AVX-512 f32
+// only): on the same core the AVX2 small kernel (6 x 16 tile) loses to packing
+// (128x256x784: 86 vs 98 GFLOP/s) and f64 was not measured.
+// Zen 4, 2 threads, interleaved in one process (us; packed -> unpacked):
+//   X@W 128x512x784 558 -> 504, X^T@D 784x512x128 480 -> 457,
+//   32x512x784 148 -> 120, 512^3 1309 -> 1181, 1024^3 10707 -> 10373.
+// With the 4 + 4 row tail of small_block (gemm_simd.h) as well, from Python
+// (pynn.matmul, medians of 3 runs of 300, the old build in alternate
+// processes; us, GFLOP/s): X@W 563 (183) -> 461 (223), X^T@D 489 (210) ->
+// 461 (223), 32x512x784 169 (152) -> 136 (189), 2048^3 unchanged (201);
+// NumPy/OpenBLAS 568, 544, 188, 88000 us. MC (168 to 672) changed 2048^3 by
+// less than 1%.
 #include "kernels/gemm/gemm.h"
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <new>
@@ -95,6 +132,19 @@ const GemmKernels<double>* kernels_f64(CpuIsa isa) {
     case CpuIsa::Avx2: return gemm_detail::gemm_kernels_avx2_f64();
     default: return gemm_detail::gemm_kernels_generic_f64();
   }
+}
+
+// The L2 size of one core in bytes, from the C library (CPUID underneath);
+// 1 MiB when it does not say (Note [GEMM unpacked blocks]).
+int64_t l2_cache_bytes() {
+  static const int64_t bytes = [] {
+    long v = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    return v > 0 ? int64_t(v) : int64_t(1) << 20;
+  }();
+  return bytes;
 }
 
 // One growing, 4 KiB-aligned packing buffer per thread (the pool threads of
@@ -234,11 +284,21 @@ void packed(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta) {
     if (best >= 0) break;
   }
   const int64_t nblocks = tm * tn;
+  // Unpacked blocks (Note [GEMM unpacked blocks]): B's rows are read in place
+  // when the part one block uses fits in this core's L2.
+  const int64_t block_cols = min64(ceil_div(pn, tn) * NR, P.n);
+  const bool unpacked = K.unpacked_kc > 0 && P.csb == 1 &&
+                        min64(P.k, K.unpacked_kc) * block_cols * int64_t(sizeof(T)) <= l2_cache_bytes();
   auto run = [&](int64_t t) {
     const int64_t im = t / tn, jn = t % tn;
     const int64_t m0 = split_start(pm, tm, im) * MR, m1 = min64(split_start(pm, tm, im + 1) * MR, P.m);
     const int64_t n0 = split_start(pn, tn, jn) * NR, n1 = min64(split_start(pn, tn, jn + 1) * NR, P.n);
-    if (m0 < m1 && n0 < n1) packed_block(K, P, alpha, beta, m0, m1, n0, n1);
+    if (m0 >= m1 || n0 >= n1) return;
+    if (unpacked)
+      K.small(m1 - m0, n1 - n0, P.k, alpha, P.a + m0 * P.rsa, P.rsa, P.csa, P.b + n0 * P.csb, P.rsb,
+              P.csb, beta, P.c + m0 * P.rsc + n0 * P.csc, P.rsc, P.csc);
+    else
+      packed_block(K, P, alpha, beta, m0, m1, n0, n1);
   };
   parallel_for(nblocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) run(t);

@@ -65,12 +65,12 @@ constexpr GemmKernels<float> kF32 = {
     "avx2", kMrF32, kNvF32 * 8, 6 * 64, 384, 4096, 48 * 48 * 48, 64 * 64 * 64,
     &pack_a<kMrF32, ScalarTranspose, float>, &pack_b<kNvF32 * 8, ScalarTranspose, float>,
     &micro<VecF32, kMrF32, kNvF32>, &micro_edge<VecF32, kMrF32, kNvF32>,
-    &small<VecF32, 8, 6, 0>, false};
+    &small<VecF32, 8, 6, 0>, false, 0};
 constexpr GemmKernels<double> kF64 = {
     "avx2", kMrF64, kNvF64 * 4, 6 * 32, 384, 4096, 48 * 48 * 48, 64 * 64 * 64,
     &pack_a<kMrF64, ScalarTranspose, double>, &pack_b<kNvF64 * 4, ScalarTranspose, double>,
     &micro<VecF64, kMrF64, kNvF64>, &micro_edge<VecF64, kMrF64, kNvF64>,
-    &small<VecF64, 8, 6, 0>, false};
+    &small<VecF64, 8, 6, 0>, false, 0};
 
 }  // namespace
 }  // namespace gemm_detail

@@ -60,12 +60,12 @@ constexpr GemmKernels<float> kF32 = {
     "avx512", kMrF32, kNvF32 * 16, 14 * 24, 256, 4096, 48 * 48 * 48, 64 * 64 * 64,
     &pack_a<kMrF32, ScalarTranspose, float>, &pack_b<kNvF32 * 16, ScalarTranspose, float>,
     &micro<VecF32, kMrF32, kNvF32>, &micro_edge<VecF32, kMrF32, kNvF32>,
-    &small<VecF32, 8, 8, 6>, false};
+    &small<VecF32, 8, 8, 6>, false, kSmallKc};
 constexpr GemmKernels<double> kF64 = {
     "avx512", kMrF64, kNvF64 * 8, 14 * 12, 256, 4096, 48 * 48 * 48, 64 * 64 * 64,
     &pack_a<kMrF64, ScalarTranspose, double>, &pack_b<kNvF64 * 8, ScalarTranspose, double>,
     &micro<VecF64, kMrF64, kNvF64>, &micro_edge<VecF64, kMrF64, kNvF64>,
-    &small<VecF64, 8, 8, 6>, false};
+    &small<VecF64, 8, 8, 6>, false, 0};
 
 }  // namespace
 }  // namespace gemm_detail

@@ -76,11 +76,11 @@ void small(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, in
 constexpr GemmKernels<float> kF32 = {
     "generic", 4, 8, 128, 256, 2048, 16 * 16 * 16, 64 * 64 * 64,
     &pack_a<4, ScalarTranspose, float>, &pack_b<8, ScalarTranspose, float>,
-    &micro<4, 8, float>, &micro_edge<4, 8, float>, &small<float>, true};
+    &micro<4, 8, float>, &micro_edge<4, 8, float>, &small<float>, true, 0};
 constexpr GemmKernels<double> kF64 = {
     "generic", 4, 4, 128, 256, 2048, 16 * 16 * 16, 64 * 64 * 64,
     &pack_a<4, ScalarTranspose, double>, &pack_b<4, ScalarTranspose, double>,
-    &micro<4, 4, double>, &micro_edge<4, 4, double>, &small<double>, true};
+    &micro<4, 4, double>, &micro_edge<4, 4, double>, &small<double>, true, 0};
 
 }  // namespace
 

@@ -64,6 +64,10 @@ struct GemmKernels {
   void (*small)(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t rsa, int64_t csa,
                 const T* b, int64_t rsb, int64_t csb, T beta, T* c, int64_t rsc, int64_t csc);
   bool small_any_stride;
+  // > 0: the k block of `small` (kSmallKc), and `small` also runs the thread
+  // blocks of large problems whose B rows min(k, unpacked_kc) x cols fit in
+  // L2 (Note [GEMM unpacked blocks]). 0: thread blocks are always packed.
+  int64_t unpacked_kc;
 };
 
 const GemmKernels<float>* gemm_kernels_generic_f32();
