@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pynn
-from oracle import assert_like_numpy, shapes_st, threads  # noqa: F401  (fixture)
+from oracle import assert_like_numpy, isa, shapes_st, threads  # noqa: F401  (fixtures)
 from pynn.utils import GradcheckError, gradcheck
 
 BINARY = {
@@ -276,6 +276,24 @@ def test_fused_dense_matches_composition(activation, dtype, threads):  # noqa: F
     gc = tape.gradient(composed, [X, W, B], output_gradients=pynn.tensor(up))
     for a, c in zip(gf, gc):
         np.testing.assert_allclose(np.asarray(a), np.asarray(c), rtol=10 * tol, atol=10 * tol)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 4), (128, 512, 10), (9, 700, 3), (128, 784, 512), (130, 130, 130),
+                                   (600, 700, 1100), (1, 64, 33)],
+                         ids=lambda s: "x".join(map(str, s)))
+def test_dense_bias_and_activation_reach_every_block_of_the_gemm(shape, isa, threads):  # noqa: F811
+    # The bias and activation run in the GEMM's epilogue (Note [GEMM epilogue]) on each finished
+    # block: these shapes take the small, thin, unpacked-block and packed paths, transposed or not
+    # (x with columns as rows below); a block missed or done twice would show.
+    m, k, n = shape
+    rng = np.random.default_rng(12)
+    for x in (rng.standard_normal((m, k)), rng.standard_normal((k, m)).T):
+        w = rng.standard_normal((k, n)) / np.sqrt(k)
+        b = rng.standard_normal(n)
+        got = np.asarray(pynn.dense(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), "relu"))
+        np.testing.assert_allclose(got, np.maximum(x @ w + b, 0), rtol=2e-4, atol=2e-4)
+        got = np.asarray(pynn.dense(x, w, b, "tanh"))
+        np.testing.assert_allclose(got, np.tanh(x @ w + b), rtol=1e-12, atol=1e-12)
 
 
 def test_dense_gradcheck_skips_unneeded_dx_and_errors():

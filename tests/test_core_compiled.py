@@ -265,7 +265,13 @@ def test_stack_checks_its_arguments():
         stack.train(x, y, None, 0, 4, [0.1])
     with pytest.raises(ValueError, match=r"rows \[2, 9\) out of range for 4 samples"):
         stack.evaluate(x, y, 2, 9)
+    with pytest.raises(ValueError, match=r"slots must match"):
+        stack.set_optimizer(pynn._core._OptimRule.rmsprop, [[pynn.zeros((3,))]] + [[] for _ in range(5)])
+    with pytest.raises(ValueError, match=r"at most 1 slots"):
+        stack.set_optimizer(pynn._core._OptimRule.adagrad, [[pynn.zeros_like(kernels[0])] * 2] + [[]] * 5)
     stack.set_optimizer(pynn._core._OptimRule.sgd, [[] for _ in range(6)])
+    with pytest.raises(ValueError, match="expected 3 optimizer scalars, got 1"):
+        stack.train(x, y, None, 0, 4, [0.1])
     order = pynn.from_numpy(np.array([0, 1, 7, 2], np.int64))
     with pytest.raises(ValueError, match="row 7 out of range for 4 samples"):
         stack.train(x, y, order, 0, 4, [0.1, 0.0, 0.0])

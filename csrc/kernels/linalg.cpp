@@ -18,40 +18,41 @@ namespace {
 // C = A @ B for each element type, in the GEMM's own signature (floating
 // point: alpha = 1, beta = 0, so C is never read).
 void gemm_typed(int64_t m, int64_t n, int64_t k, const float* A, int64_t rsa, int64_t csa, const float* B,
-                int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool acc) {
-  gemm_f32(m, n, k, 1.0f, A, rsa, csa, B, rsb, csb, acc ? 1.0f : 0.0f, C, rsc, csc);
+                int64_t rsb, int64_t csb, float* C, int64_t rsc, int64_t csc, bool acc, const GemmEpilogue* epi) {
+  gemm_f32(m, n, k, 1.0f, A, rsa, csa, B, rsb, csb, acc ? 1.0f : 0.0f, C, rsc, csc, epi);
 }
 void gemm_typed(int64_t m, int64_t n, int64_t k, const double* A, int64_t rsa, int64_t csa, const double* B,
-                int64_t rsb, int64_t csb, double* C, int64_t rsc, int64_t csc, bool acc) {
-  gemm_f64(m, n, k, 1.0, A, rsa, csa, B, rsb, csb, acc ? 1.0 : 0.0, C, rsc, csc);
+                int64_t rsb, int64_t csb, double* C, int64_t rsc, int64_t csc, bool acc, const GemmEpilogue* epi) {
+  gemm_f64(m, n, k, 1.0, A, rsa, csa, B, rsb, csb, acc ? 1.0 : 0.0, C, rsc, csc, epi);
 }
 void gemm_typed(int64_t m, int64_t n, int64_t k, const int32_t* A, int64_t rsa, int64_t csa, const int32_t* B,
-                int64_t rsb, int64_t csb, int32_t* C, int64_t rsc, int64_t csc, bool) {
+                int64_t rsb, int64_t csb, int32_t* C, int64_t rsc, int64_t csc, bool, const GemmEpilogue*) {
   gemm_i32(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
 }
 void gemm_typed(int64_t m, int64_t n, int64_t k, const int64_t* A, int64_t rsa, int64_t csa, const int64_t* B,
-                int64_t rsb, int64_t csb, int64_t* C, int64_t rsc, int64_t csc, bool) {
+                int64_t rsb, int64_t csb, int64_t* C, int64_t rsc, int64_t csc, bool, const GemmEpilogue*) {
   gemm_i64(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
 }
 void gemm_typed(int64_t m, int64_t n, int64_t k, const uint8_t* A, int64_t rsa, int64_t csa, const uint8_t* B,
-                int64_t rsb, int64_t csb, uint8_t* C, int64_t rsc, int64_t csc, bool) {
+                int64_t rsb, int64_t csb, uint8_t* C, int64_t rsc, int64_t csc, bool, const GemmEpilogue*) {
   gemm_u8(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
 }
 void gemm_typed(int64_t m, int64_t n, int64_t k, const bool* A, int64_t rsa, int64_t csa, const bool* B,
-                int64_t rsb, int64_t csb, bool* C, int64_t rsc, int64_t csc, bool) {
+                int64_t rsb, int64_t csb, bool* C, int64_t rsc, int64_t csc, bool, const GemmEpilogue*) {
   gemm_bool(m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc);
 }
 
 }  // namespace
 
-void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate) {
+void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& c, bool accumulate, const GemmEpilogue* epilogue) {
   PYNN_ASSERT(!accumulate || is_float(a.dtype), "gemm_2d: accumulate is for floating point");
+  PYNN_ASSERT(!epilogue || is_float(a.dtype), "gemm_2d: an epilogue is for floating point");
   const int64_t e = a.elsize();
   dispatch_dtype(a.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     gemm_typed(a.shape[0], b.shape[1], a.shape[1], reinterpret_cast<const T*>(a.data()), a.strides[0] / e,
                a.strides[1] / e, reinterpret_cast<const T*>(b.data()), b.strides[0] / e, b.strides[1] / e,
-               reinterpret_cast<T*>(c.data()), c.strides[0] / e, c.strides[1] / e, accumulate);
+               reinterpret_cast<T*>(c.data()), c.strides[0] / e, c.strides[1] / e, accumulate, epilogue);
   });
 }
 

@@ -13,7 +13,9 @@ void check_logits(const char* op, const Tensor& x) {
   PYNN_CHECK_KIND(TypeError, is_float(x.dtype), op, ": expected float32 or float64 input, got ", dtype_name(x.dtype));
 }
 
-void run_rows(RowsKernel kind, const RowsArgs& base, DType dtype) {
+}  // namespace
+
+void nn_run_rows(RowsKernel kind, const RowsArgs& base, DType dtype) {
   RowsLoop loop = kernels().rows[static_cast<int>(kind)][dtype == DType::Float64 ? 1 : 0];
   int64_t grain = base.cols > 0 ? (kGrainSize + base.cols - 1) / base.cols : base.rows;
   parallel_for(base.rows, grain, [&](int64_t r0, int64_t r1) {
@@ -26,8 +28,6 @@ void run_rows(RowsKernel kind, const RowsArgs& base, DType dtype) {
     loop(a);
   });
 }
-
-}  // namespace
 
 Tensor nn_softmax_rows(const Tensor& x, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
@@ -43,7 +43,7 @@ Tensor nn_softmax_rows(const Tensor& x, bool log) {
   a.out_cs = out.strides[1];
   a.rows = x.shape[0];
   a.cols = x.shape[1];
-  run_rows(log ? RowsKernel::log_softmax : RowsKernel::softmax, a, x.dtype);
+  nn_run_rows(log ? RowsKernel::log_softmax : RowsKernel::softmax, a, x.dtype);
   return out;
 }
 
@@ -90,7 +90,49 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target_in, double scale
   a.rows = n;
   a.cols = k;
   a.scale = scale;
-  run_rows(kind, a, logits.dtype);
+  nn_run_rows(kind, a, logits.dtype);
+}
+
+namespace {
+
+// The bias and the activation of a dense layer, applied by the GEMM's
+// epilogue to each finished block of y (Note [Dense layer]).
+struct DenseEpilogue {
+  char* y;
+  int64_t y_rs, e;
+  const char* bias;  // null: no bias
+  InnerLoop add;     // (out, a, b)
+  InnerLoop act;     // (out, x); null: linear (or softmax, applied after)
+};
+
+void dense_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+  const DenseEpilogue& d = *static_cast<const DenseEpilogue*>(ctx);
+  const int64_t s3[3] = {d.e, d.e, d.e};
+  for (int64_t r = i0; r < i0 + rows; ++r) {
+    char* row = d.y + r * d.y_rs + j0 * d.e;
+    if (d.bias) {
+      char* p[3] = {row, row, const_cast<char*>(d.bias) + j0 * d.e};
+      d.add(p, s3, cols);
+    }
+    if (d.act) {
+      char* p[2] = {row, row};
+      d.act(p, s3, cols);
+    }
+  }
+}
+
+}  // namespace
+
+void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y) {
+  const int t = static_cast<int>(y.dtype);
+  const UnaryOp op = act == Activation::relu ? UnaryOp::relu : act == Activation::sigmoid ? UnaryOp::sigmoid
+                                                                                           : UnaryOp::tanh;
+  const bool elementwise = act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh;
+  DenseEpilogue d{y.data(), y.strides[0], y.elsize(), b ? b->data() : nullptr,
+                  kernels().binary[static_cast<int>(BinaryOp::add)][t],
+                  elementwise ? kernels().unary[static_cast<int>(op)][t] : nullptr};
+  const GemmEpilogue epi{&dense_epilogue, &d};
+  gemm_2d(x, w, y, false, b || elementwise ? &epi : nullptr);
 }
 
 Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act) {
@@ -101,24 +143,16 @@ Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation ac
   PYNN_CHECK(x.shape[1] == w.shape[0], op, ": ", x.shape, " @ ", w.shape, ": inner dimensions ", x.shape[1], " and ",
              w.shape[0], " differ");
   const int64_t n = x.shape[0], m = w.shape[1];
-  Tensor y = tensor_empty(Dims{n, m}, x.dtype);
   if (b) {
     PYNN_CHECK(b->ndim() == 1 && b->shape[0] == m, op, ": bias of shape ", b->shape, " does not match ", m, " units");
     PYNN_CHECK_KIND(TypeError, b->dtype == x.dtype, op, ": bias must be ", dtype_name(x.dtype), ", got ",
                     dtype_name(b->dtype));
-    ew_copy(op, y, *b);
-    gemm_2d(x, w, y, /*accumulate=*/true);
-  } else {
-    gemm_2d(x, w, y);
   }
-  switch (act) {
-    case Activation::linear: return y;
-    case Activation::relu: return ew_unary(UnaryOp::relu, y, &y);
-    case Activation::sigmoid: return ew_unary(UnaryOp::sigmoid, y, &y);
-    case Activation::tanh: return ew_unary(UnaryOp::tanh, y, &y);
-    case Activation::softmax: return nn_softmax_rows(y, false);
-  }
-  return y;
+  Tensor y = tensor_empty(Dims{n, m}, x.dtype);
+  Tensor bc;  // the bias must be contiguous for the epilogue's row loops
+  if (b && !b->is_contiguous()) bc = ew_contiguous(*b);
+  nn_dense_into(x, w, b ? (bc.storage ? &bc : b) : nullptr, act, y);
+  return act == Activation::softmax ? nn_softmax_rows(y, false) : y;
 }
 
 void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,

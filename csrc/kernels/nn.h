@@ -3,8 +3,13 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "kernel_table.h"
 
 namespace pynn {
+
+// Runs a row kernel (Note [Row kernels]) over a.rows rows, split over threads
+// by rows. No checks: the callers above check, and DenseStack (train.h).
+void nn_run_rows(RowsKernel kind, const RowsArgs& a, DType dtype);
 
 // x: a 2-D float view (rows, classes), any strides. A new (rows, classes) tensor.
 Tensor nn_softmax_rows(const Tensor& x, bool log);
@@ -15,9 +20,9 @@ Tensor nn_softmax_rows(const Tensor& x, bool log);
 void nn_softmax_xent(const Tensor& logits, const Tensor& target, double scale, Tensor* loss, Tensor* grad);
 
 // Note [Dense layer]
-// y = act(x @ W + b) as one graph node. Forward: y starts as the broadcast
-// bias and the GEMM accumulates onto it (beta = 1), then the activation runs
-// in place over y while it is still in cache. Backward: the activation's
+// y = act(x @ W + b) as one graph node. Forward: the GEMM writes x @ W and its
+// epilogue (Note [GEMM epilogue]) adds the bias and applies the activation to
+// each finished block of y while it is still in cache. Backward: the activation's
 // derivative is folded into the incoming gradient in one pass (relu_grad,
 // sigmoid_grad, tanh_grad take dy and y), then dW = x^T dz and dx = dz W^T
 // are GEMMs on transposed views (no copies) and db sums dz over the batch.
@@ -25,6 +30,9 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target, double scale, T
 enum class Activation : int { linear, relu, sigmoid, tanh, softmax };
 
 Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act);
+// The forward into y (n, units), contiguous rows; b contiguous or null; no
+// checks (nn_dense and DenseStack check). softmax is left to the caller.
+void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y);
 void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
                        bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
 

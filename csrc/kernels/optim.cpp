@@ -2,9 +2,15 @@
 
 namespace pynn {
 
+namespace {
+const int kSlots[kNumOptimRules] = {1, 2, 2, 1};  // sgd, rmsprop, adam, adagrad (at most)
+const int kScalars[kNumOptimRules] = {3, 4, 5, 2};
+}  // namespace
+
+int optim_max_slots(OptimRule rule) { return kSlots[static_cast<int>(rule)]; }
+int optim_scalars(OptimRule rule) { return kScalars[static_cast<int>(rule)]; }
+
 void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::vector<double>& h) {
-  static const int kSlots[kNumOptimRules] = {1, 2, 2, 1};  // sgd, rmsprop, adam, adagrad (at most)
-  static const int kScalars[kNumOptimRules] = {3, 4, 5, 2};
   const int r = static_cast<int>(rule);
   PYNN_CHECK(bufs.size() >= 2 && bufs.size() <= static_cast<size_t>(2 + kSlots[r]),
              "optimizer update: expected the variable, its gradient and at most ", kSlots[r], " slots, got ",

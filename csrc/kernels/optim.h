@@ -12,4 +12,8 @@ namespace pynn {
 // one size; h: the rule's scalars. Updates var and the slots in place.
 void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::vector<double>& h);
 
+// The most slots a rule keeps per variable, and how many scalars it takes.
+int optim_max_slots(OptimRule rule);
+int optim_scalars(OptimRule rule);
+
 }  // namespace pynn

@@ -1,6 +1,8 @@
 // train.cpp: DenseStack, the compiled training step (Note [Compiled dense stack] in train.h).
 #include "train.h"
 
+#include <type_traits>
+
 #include "core/parallel.h"
 #include "elementwise.h"
 #include "linalg.h"
@@ -19,15 +21,13 @@ Tensor first_rows(const Tensor& buf, int64_t rows) {
 
 bool has(const Tensor& t) { return t.storage != nullptr; }
 
-UnaryOp activation_op(Activation act) {
-  return act == Activation::relu ? UnaryOp::relu : act == Activation::sigmoid ? UnaryOp::sigmoid : UnaryOp::tanh;
-}
-
 BinaryOp activation_grad_op(Activation act) {
   return act == Activation::relu      ? BinaryOp::relu_grad
          : act == Activation::sigmoid ? BinaryOp::sigmoid_grad
                                       : BinaryOp::tanh_grad;
 }
+
+constexpr int64_t kAhead = 4;  // rows fetched ahead by gather_rows
 
 // Copies `rows` rows of src (a 1-D or 2-D tensor, rows along axis 0) into the
 // contiguous dst, converting the dtype: row r is src row order[start + r], or
@@ -43,6 +43,10 @@ void gather_rows(const Tensor& src, const Tensor& dst, const Tensor* order, int6
   parallel_for(rows, cols > 0 ? (kGrainSize + cols - 1) / cols : rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t row = idx ? idx[r * ostride] : start + r;
+      if (idx && r + kAhead < r1 && cs > 0) {  // shuffled rows are far apart: fetch a later row meanwhile
+        const char* ahead = src.data() + idx[(r + kAhead) * ostride] * rs;
+        for (int64_t b = 0; b < cols * cs; b += 64) __builtin_prefetch(ahead + b);
+      }
       char* ptrs[2] = {dst.data() + r * out_rs, src.data() + row * rs};
       loop(ptrs, strides, cols);
     }
@@ -90,6 +94,22 @@ void DenseStack::set_optimizer(OptimRule rule, std::vector<std::vector<Tensor>> 
   for (int64_t l = 0; l < layers(); ++l) vars += has(biases_[l]) ? 2 : 1;
   PYNN_CHECK(static_cast<int64_t>(slots.size()) == vars, "DenseStack: expected slots for ", vars, " variables, got ",
              slots.size());
+  // What optim_update would refuse, refused now, before any step.
+  int64_t v = 0;
+  for (int64_t l = 0; l < layers(); ++l) {
+    for (const Tensor* var : {&kernels_[l], &biases_[l]}) {
+      if (!has(*var)) continue;
+      PYNN_CHECK(static_cast<int>(slots[v].size()) <= optim_max_slots(rule), "DenseStack: at most ",
+                 optim_max_slots(rule), " slots per variable for this rule, got ", slots[v].size());
+      for (const Tensor& t : slots[v]) {
+        PYNN_CHECK_KIND(TypeError, t.dtype == dtype_, "DenseStack: a slot is ", dtype_name(t.dtype), ", expected ",
+                        dtype_name(dtype_));
+        PYNN_CHECK(t.shape == var->shape && t.is_contiguous(), "DenseStack: a slot of shape ", t.shape,
+                   " for a variable of shape ", var->shape, " (slots must match and be contiguous)");
+      }
+      ++v;
+    }
+  }
   rule_ = rule;
   slots_ = std::move(slots);
   has_optimizer_ = true;
@@ -112,6 +132,10 @@ void DenseStack::reserve(int64_t rows, bool training) {
     outs_.clear();
     douts_.clear();
     for (int64_t l = 0; l < layers(); ++l) outs_.push_back(tensor_empty(Dims{rows, kernels_[l].shape[1]}, dtype_));
+    const int64_t classes = kernels_.back().shape[1];
+    dlogits_ = tensor_empty(Dims{rows, classes}, dtype_);
+    probs_ = tensor_empty(Dims{rows, classes}, dtype_);
+    row_loss_ = tensor_empty(Dims{rows}, dtype_);
     capacity_ = rows;
   }
   if (training && douts_.empty()) {  // gradients: for training only
@@ -146,39 +170,90 @@ Tensor DenseStack::gather_y(const Tensor& y, const Tensor* order, int64_t start,
     dst.strides = Dims{8};
   }
   gather_rows(y, dst, order, start, rows);
+  if (y.ndim() == 1) {
+    const int64_t* label = reinterpret_cast<const int64_t*>(dst.data());
+    int64_t lo = label[0], hi = label[0];
+    for (int64_t i = 1; i < rows; ++i) lo = label[i] < lo ? label[i] : lo, hi = label[i] > hi ? label[i] : hi;
+    PYNN_CHECK(lo >= 0 && hi < classes, "softmax_cross_entropy: labels must lie in [0, ", classes, "), got values from ",
+               lo, " to ", hi);
+  }
   return dst;
 }
 
 void DenseStack::forward(const Tensor& x0, int64_t rows) {
   Tensor in = x0;
   for (int64_t l = 0; l < layers(); ++l) {
-    Tensor y = first_rows(outs_[l], rows);
-    if (has(biases_[l])) {
-      ew_copy("dense", y, biases_[l]);
-      gemm_2d(in, kernels_[l], y, /*accumulate=*/true);
-    } else {
-      gemm_2d(in, kernels_[l], y);
-    }
-    if (l + 1 < layers() && acts_[l] != Activation::linear) ew_unary(activation_op(acts_[l]), y, &y);
+    const Tensor y = first_rows(outs_[l], rows);
+    const Activation act = l + 1 < layers() ? acts_[l] : Activation::linear;  // the loss reads the logits
+    nn_dense_into(in, kernels_[l], has(biases_[l]) ? &biases_[l] : nullptr, act, y);
     in = y;
   }
 }
 
-DenseStack::Result DenseStack::loss(const Tensor& target, int64_t rows, bool want_grad, Tensor* dlogits) {
+// The row of `x` (cols values from p) that the first maximum sits in, with
+// NumPy's argmax semantics: the first NaN wins.
+template <class T>
+int64_t argmax_row(const T* p, int64_t cols) {
+  int64_t best = 0;
+  for (int64_t c = 0; c < cols; ++c) {
+    if (p[c] != p[c]) return c;
+    if (p[c] > p[best]) best = c;
+  }
+  return best;
+}
+
+DenseStack::Result DenseStack::loss(const Tensor& target, int64_t rows, bool want_grad) {
+  // The fused cross-entropy (what nn_softmax_xent runs, without its checks and
+  // allocations: gather_y has checked the labels), then the batch mean by the
+  // same reduction ops.softmax_cross_entropy uses.
   const Tensor logits = first_rows(outs_.back(), rows);
-  Tensor per_row;
-  nn_softmax_xent(logits, target, 1.0 / static_cast<double>(rows), &per_row, want_grad ? dlogits : nullptr);
-  Tensor mean = reduce(ReduceOp::mean, per_row, {}, true, false);
+  const int64_t classes = logits.shape[1], e = itemsize(dtype_);
+  RowsArgs a{};
+  a.x = logits.data();
+  a.x_rs = classes * e;
+  a.x_cs = e;
+  if (want_grad) {
+    a.out = dlogits_.data();
+    a.out_rs = classes * e;
+    a.out_cs = e;
+  }
+  a.target = target.data();
+  a.t_rs = target.strides[0];
+  a.t_cs = target.ndim() == 2 ? target.strides[1] : 0;
+  a.loss = row_loss_.data();
+  a.loss_s = e;
+  a.rows = rows;
+  a.cols = classes;
+  a.scale = 1.0 / static_cast<double>(rows);
+  nn_run_rows(target.ndim() == 2 ? RowsKernel::xent_probs : RowsKernel::xent_labels, a, dtype_);
+  Tensor mean = reduce(ReduceOp::mean, first_rows(row_loss_, rows), {}, true, false);
   Result r{dtype_ == DType::Float64 ? *reinterpret_cast<const double*>(mean.data())
                                     : *reinterpret_cast<const float*>(mean.data()),
            0};
   // Keras' accuracy takes the argmax of the probabilities, not of the logits
   // (rounding can make two probabilities equal where the logits differ).
-  Tensor pred = reduce(ReduceOp::argmax, nn_softmax_rows(logits, false), {1}, false, false);
-  Tensor truth = target.ndim() == 2 ? reduce(ReduceOp::argmax, target, {1}, false, false) : target;
-  const int64_t* p = reinterpret_cast<const int64_t*>(pred.data());
-  const int64_t* t = reinterpret_cast<const int64_t*>(truth.data());
-  for (int64_t i = 0; i < rows; ++i) r.correct += p[i] == t[i];
+  RowsArgs sm{};
+  sm.x = a.x;
+  sm.x_rs = a.x_rs;
+  sm.x_cs = e;
+  sm.out = probs_.data();
+  sm.out_rs = classes * e;
+  sm.out_cs = e;
+  sm.rows = rows;
+  sm.cols = classes;
+  nn_run_rows(RowsKernel::softmax, sm, dtype_);
+  dispatch_dtype(dtype_, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      const T* p = reinterpret_cast<const T*>(probs_.data());
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t truth =
+            target.ndim() == 2 ? argmax_row(reinterpret_cast<const T*>(target.data() + i * target.strides[0]), classes)
+                               : reinterpret_cast<const int64_t*>(target.data())[i];
+        r.correct += argmax_row(p + i * classes, classes) == truth;
+      }
+    }
+  });
   return r;
 }
 
@@ -188,11 +263,14 @@ void DenseStack::update(int64_t var, const Tensor& param, const Tensor& grad, co
   optim_update(rule_, bufs, h);
 }
 
+
 DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Tensor* order, int64_t start,
                                      int64_t stop, const std::vector<double>& h) {
   const char* op = "DenseStack.train";
   std::lock_guard<std::mutex> lock(busy_);
   PYNN_CHECK(has_optimizer_, op, ": no optimizer set");
+  PYNN_CHECK(static_cast<int>(h.size()) == optim_scalars(rule_), op, ": expected ", optim_scalars(rule_),
+             " optimizer scalars, got ", h.size());
   PYNN_CHECK(!order || (order->ndim() == 1 && order->dtype == DType::Int64 && stop <= order->shape[0]), op,
              ": order must be 1-D int64 covering the rows asked for");
   const int64_t n = x.shape[0];
@@ -212,8 +290,8 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
   const Tensor x0 = gather_x(x, order, start, rows);
   const Tensor target = gather_y(y, order, start, rows);
   forward(x0, rows);
-  Tensor dz;
-  Result r = loss(target, rows, true, &dz);
+  Result r = loss(target, rows, true);
+  Tensor dz = first_rows(dlogits_, rows);
   // Backward and update, last layer first (Note [Compiled dense stack]).
   int64_t var = static_cast<int64_t>(slots_.size());
   for (int64_t l = layers() - 1; l >= 0; --l) {
@@ -244,7 +322,7 @@ DenseStack::Result DenseStack::evaluate(const Tensor& x, const Tensor& y, int64_
   const int64_t rows = stop - start;
   reserve(rows, false);
   forward(gather_x(x, nullptr, start, rows), rows);
-  return loss(gather_y(y, nullptr, start, rows), rows, false, nullptr);
+  return loss(gather_y(y, nullptr, start, rows), rows, false);
 }
 
 Tensor DenseStack::predict(const Tensor& x, int64_t start, int64_t stop) {

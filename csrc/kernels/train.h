@@ -72,7 +72,7 @@ class DenseStack {
   Tensor gather_x(const Tensor& x, const Tensor* order, int64_t start, int64_t rows);
   Tensor gather_y(const Tensor& y, const Tensor* order, int64_t start, int64_t rows);
   void forward(const Tensor& x0, int64_t rows);  // fills outs_[l] (the last: logits)
-  Result loss(const Tensor& target, int64_t rows, bool want_grad, Tensor* dlogits);
+  Result loss(const Tensor& target, int64_t rows, bool want_grad);  // dlogits_ gets the gradient
   void update(int64_t var, const Tensor& param, const Tensor& grad, const std::vector<double>& h);
 
   std::vector<Tensor> kernels_, biases_;
@@ -86,7 +86,7 @@ class DenseStack {
   // input and labels, each layer's output and the gradient flowing into it,
   // and each weight's gradient.
   int64_t capacity_ = 0;
-  Tensor xbuf_, ybuf_;
+  Tensor xbuf_, ybuf_, dlogits_, probs_, row_loss_;
   std::vector<Tensor> outs_, douts_, dkernels_;
 };
 

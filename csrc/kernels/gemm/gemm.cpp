@@ -184,6 +184,24 @@ struct Problem {
   Problem transposed() const { return {n, m, k, b, csb, rsb, a, csa, rsa, c, csc, rsc}; }
 };
 
+// The caller's epilogue (Note [GEMM epilogue]) seen from a problem that may be
+// the caller's transpose: swapped then exchanges rows and columns.
+struct Epilogue {
+  const GemmEpilogue* e = nullptr;
+  bool swapped = false;
+  explicit operator bool() const { return e != nullptr; }
+  void operator()(int64_t i0, int64_t rows, int64_t j0, int64_t cols) const {
+    if (!e) return;
+    if (swapped)
+      e->fn(e->ctx, j0, cols, i0, rows);
+    else
+      e->fn(e->ctx, i0, rows, j0, cols);
+  }
+  Epilogue transposed() const { return {e, !swapped}; }
+};
+constexpr int64_t kEpilogueRows = 24;  // a multiple of the unpacked kernels' row tiles (6 and 4)
+constexpr int64_t kEpilogueK = 512;    // one k block of the unpacked kernel (kSmallKc)
+
 // C = beta * C; beta == 0 writes zeros without reading C.
 template <class T>
 void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t rsc, int64_t csc) {
@@ -226,7 +244,7 @@ void macro_kernel(const GemmKernels<T>& K, int64_t mc, int64_t nc, int64_t kc, T
 // The jc, pc and ic loops for the rows [m0, m1) and columns [n0, n1) of C.
 template <class T>
 void packed_block(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta, int64_t m0,
-                  int64_t m1, int64_t n0, int64_t n1) {
+                  int64_t m1, int64_t n0, int64_t n1, const Epilogue& epi) {
   const int64_t MR = K.mr, NR = K.nr;
   const int64_t rows = m1 - m0, cols = n1 - n0;
   // Equal blocks no larger than the table's (Note [GEMM blocking]).
@@ -247,8 +265,35 @@ void packed_block(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta,
         K.pack_a(mc, kc, P.a + ic * P.rsa + pc * P.csa, P.rsa, P.csa, pa);
         macro_kernel(K, mc, nc, kc, alpha, pa, pb, beta_pc, P.c + ic * P.rsc + jc * P.csc, P.rsc,
                      P.csc);
+        if (pc + kc >= P.k) epi(ic, mc, jc, nc);
       }
     }
+  }
+}
+
+// Threads for `work` multiply-adds: each needs at least thread_mnk of them
+// (Note [GEMM blocking]); 1 inside a parallel region.
+template <class T>
+int64_t threads_for(const GemmKernels<T>& K, double work) {
+  const double by_work = work / double(K.thread_mnk);
+  int64_t nt = in_parallel_region() ? 1 : get_num_threads();
+  if (by_work < double(nt)) nt = by_work < 1.0 ? 1 : static_cast<int64_t>(by_work);
+  return nt;
+}
+
+// The unpacked kernel on rows [m0, m1) and columns [n0, n1) of P. With an
+// epilogue and a single k block the rows go in parts of kEpilogueRows, each
+// handed to the epilogue while it is still in cache (a row of C is the same
+// however the rows are grouped: its k loop runs alike).
+template <class T>
+void small_part(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta, int64_t m0, int64_t m1,
+                int64_t n0, int64_t n1, const Epilogue& epi) {
+  const int64_t step = epi && P.k <= kEpilogueK ? kEpilogueRows : m1 - m0;
+  for (int64_t i = m0; i < m1; i += step) {
+    const int64_t rows = min64(step, m1 - i);
+    K.small(rows, n1 - n0, P.k, alpha, P.a + i * P.rsa, P.rsa, P.csa, P.b + n0 * P.csb, P.rsb, P.csb, beta,
+            P.c + i * P.rsc + n0 * P.csc, P.rsc, P.csc);
+    epi(i, rows, n0, n1 - n0);
   }
 }
 
@@ -259,14 +304,11 @@ inline int64_t split_start(int64_t panels, int64_t parts, int64_t i) {
 }
 
 template <class T>
-void packed(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta) {
+void packed(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta, const Epilogue& epi) {
   const int64_t MR = K.mr, NR = K.nr;
   const int64_t pm = ceil_div(P.m, MR), pn = ceil_div(P.n, NR);
   // Threads by work (Note [GEMM blocking]).
-  const double work = double(P.m) * double(P.n) * double(P.k);
-  const double by_work = work / double(K.thread_mnk);
-  int64_t nt = in_parallel_region() ? 1 : get_num_threads();
-  if (by_work < double(nt)) nt = by_work < 1.0 ? 1 : static_cast<int64_t>(by_work);
+  int64_t nt = threads_for(K, double(P.m) * double(P.n) * double(P.k));
   // The tm x tn grid with the cheapest largest block (FMAs + packing, in
   // element units; a packed element costs about as much as 16 FMAs).
   int64_t tm = 1, tn = 1;
@@ -295,10 +337,9 @@ void packed(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta) {
     const int64_t n0 = split_start(pn, tn, jn) * NR, n1 = min64(split_start(pn, tn, jn + 1) * NR, P.n);
     if (m0 >= m1 || n0 >= n1) return;
     if (unpacked)
-      K.small(m1 - m0, n1 - n0, P.k, alpha, P.a + m0 * P.rsa, P.rsa, P.csa, P.b + n0 * P.csb, P.rsb,
-              P.csb, beta, P.c + m0 * P.rsc + n0 * P.csc, P.rsc, P.csc);
+      small_part(K, P, alpha, beta, m0, m1, n0, n1, epi);
     else
-      packed_block(K, P, alpha, beta, m0, m1, n0, n1);
+      packed_block(K, P, alpha, beta, m0, m1, n0, n1, epi);
   };
   parallel_for(nblocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) run(t);
@@ -308,10 +349,12 @@ void packed(const GemmKernels<T>& K, const Problem<T>& P, T alpha, T beta) {
 template <class T>
 void gemm_float(const GemmKernels<T>& K, int64_t m, int64_t n, int64_t k, T alpha, const T* A,
                 int64_t rsa, int64_t csa, const T* B, int64_t rsb, int64_t csb, T beta, T* C,
-                int64_t rsc, int64_t csc) {
+                int64_t rsc, int64_t csc, const GemmEpilogue* epilogue) {
   if (m <= 0 || n <= 0) return;
+  Epilogue epi{epilogue, false};
   if (k <= 0 || alpha == T(0)) {
     scale_c(m, n, beta, C, rsc, csc);
+    epi(0, m, 0, n);
     return;
   }
   // Strides along a dimension of size 1 never matter; making them 1 lets the
@@ -322,20 +365,29 @@ void gemm_float(const GemmKernels<T>& K, int64_t m, int64_t n, int64_t k, T alph
   Problem<T> P{m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, csc};
   // The kernels vectorise along n: prefer the orientation where C's rows are
   // unit-stride.
-  if (P.csc != 1 && P.rsc == 1) P = P.transposed();
+  if (P.csc != 1 && P.rsc == 1) {
+    P = P.transposed();
+    epi = epi.transposed();
+  }
 
   const double work = double(m) * double(n) * double(k);
   const bool thin = P.m < K.mr || P.n < K.nr;
   if (work < double(K.small_mnk) || thin) {
     auto fits = [&](const Problem<T>& Q) { return K.small_any_stride || Q.csb == 1 || Q.n == 1; };
-    const Problem<T> Q = fits(P) ? P : P.transposed();
+    const bool flip = !fits(P);
+    const Problem<T> Q = flip ? P.transposed() : P;
+    const Epilogue eq = flip ? epi.transposed() : epi;
     if (fits(Q)) {
-      FloatModeGuard fm;  // as inside parallel_for (Note [Threads])
-      K.small(Q.m, Q.n, Q.k, alpha, Q.a, Q.rsa, Q.csa, Q.b, Q.rsb, Q.csb, beta, Q.c, Q.rsc, Q.csc);
+      // A thin problem with work for several threads (a 10-class layer of a
+      // 128-row batch: 655K multiply-adds) splits its rows over them; each
+      // row of C comes out exactly as it would serially.
+      const int64_t nt = threads_for(K, work);
+      parallel_for(Q.m, ceil_div(Q.m, nt),
+                   [&](int64_t r0, int64_t r1) { small_part(K, Q, alpha, beta, r0, r1, 0, Q.n, eq); });
       return;
     }
   }
-  packed(K, P, alpha, beta);
+  packed(K, P, alpha, beta, epi);
 }
 
 template <class T>
@@ -390,29 +442,29 @@ void gemm_int(int64_t m, int64_t n, int64_t k, const T* A, int64_t rsa, int64_t 
 }  // namespace
 
 void gemm_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t rsa, int64_t csa,
-              const float* B, int64_t rsb, int64_t csb, float beta, float* C, int64_t rsc,
-              int64_t csc) {
-  gemm_float(*kernels_f32(cpu_isa()), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+              const float* B, int64_t rsb, int64_t csb, float beta, float* C, int64_t rsc, int64_t csc,
+              const GemmEpilogue* epilogue) {
+  gemm_float(*kernels_f32(cpu_isa()), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, epilogue);
 }
 
 void gemm_f64(int64_t m, int64_t n, int64_t k, double alpha, const double* A, int64_t rsa,
               int64_t csa, const double* B, int64_t rsb, int64_t csb, double beta, double* C,
-              int64_t rsc, int64_t csc) {
-  gemm_float(*kernels_f64(cpu_isa()), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+              int64_t rsc, int64_t csc, const GemmEpilogue* epilogue) {
+  gemm_float(*kernels_f64(cpu_isa()), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc, epilogue);
 }
 
 void gemm_f32_reference(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t rsa,
                         int64_t csa, const float* B, int64_t rsb, int64_t csb, float beta, float* C,
                         int64_t rsc, int64_t csc) {
   gemm_float(*kernels_f32(CpuIsa::Generic), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc,
-             csc);
+             csc, nullptr);
 }
 
 void gemm_f64_reference(int64_t m, int64_t n, int64_t k, double alpha, const double* A,
                         int64_t rsa, int64_t csa, const double* B, int64_t rsb, int64_t csb,
                         double beta, double* C, int64_t rsc, int64_t csc) {
   gemm_float(*kernels_f64(CpuIsa::Generic), m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc,
-             csc);
+             csc, nullptr);
 }
 
 GemmInfo gemm_info_f32() { return info_of(*kernels_f32(cpu_isa())); }

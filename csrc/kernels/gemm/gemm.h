@@ -24,11 +24,29 @@
 
 namespace pynn {
 
+// Note [GEMM epilogue]
+// An optional callback on finished parts of C while they are still in cache:
+// once C's rows [i0, i0 + rows) x columns [j0, j0 + cols) (the caller's
+// coordinates) hold their final values, fn(ctx, i0, rows, j0, cols) runs for
+// that block, on the thread that computed it; the blocks of one call cover C
+// exactly once and never overlap. Dense layers add the bias and apply the
+// activation this way (Note [Dense layer]); the compiled training step
+// applies the optimizer to a weight gradient as it is produced (Note
+// [Compiled dense stack]). fn runs inside the GEMM's threads: it must not
+// start parallel work of its own. Where the last k block of a part is done by
+// the unpacked kernel in one pass (k <= kEpilogueK), parts are kEpilogueRows
+// rows high, so they are still in L1/L2; otherwise a part is a thread's block.
+struct GemmEpilogue {
+  void (*fn)(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols);
+  void* ctx;
+};
+
 void gemm_f32(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t rsa, int64_t csa,
-              const float* B, int64_t rsb, int64_t csb, float beta, float* C, int64_t rsc, int64_t csc);
+              const float* B, int64_t rsb, int64_t csb, float beta, float* C, int64_t rsc, int64_t csc,
+              const GemmEpilogue* epilogue = nullptr);
 void gemm_f64(int64_t m, int64_t n, int64_t k, double alpha, const double* A, int64_t rsa, int64_t csa,
               const double* B, int64_t rsb, int64_t csb, double beta, double* C, int64_t rsc,
-              int64_t csc);
+              int64_t csc, const GemmEpilogue* epilogue = nullptr);
 
 void gemm_i32(int64_t m, int64_t n, int64_t k, const int32_t* A, int64_t rsa, int64_t csa,
               const int32_t* B, int64_t rsb, int64_t csb, int32_t* C, int64_t rsc, int64_t csc);
