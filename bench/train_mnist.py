@@ -1,30 +1,37 @@
-"""Training benchmark: the chapter-2 MNIST model, one epoch, pynn against a NumPy network.
+"""Training benchmark: the chapter-2 MNIST model, whole epochs, pynn against a NumPy network.
 
-    PYNN_DATA=../shared/data python bench/train_mnist.py [--repeats 3] [--accuracy-epochs 5]
-                                                         [--threads 2] [--json] [--skip-peers]
+    PYNN_DATA=/work/shared/data python bench/train_mnist.py [--repeats 3] [--accuracy-epochs 5]
+                                                            [--threads 2] [--json] [--skip-peers]
 
-The model of "Deep Learning with Python" chapter 2: 784 -> Dense(512, relu) ->
+The model of "Deep Learning with Python", chapter 2: 784 -> Dense(512, relu) ->
 Dense(10, softmax), sparse categorical cross-entropy, RMSprop(1e-3), batch 128,
-shuffled, on the real MNIST training set (never random data: with random labels
-most ReLU units die and the work changes). Sides, timed whole epochs in one run,
-alternating pynn / NumPy / peers with a settle pause between them (two thread
-pools on 2 cores would otherwise time each other's spinning):
+shuffled every epoch, glorot_uniform kernels and zero biases, on the real MNIST
+training set (never random data: with random labels most ReLU units die and the
+work changes). Sides, each timed for whole epochs on the same data in one run,
+alternating pynn, NumPy, (PyTorch), with a settle pause before every timed epoch
+(two thread pools on 2 cores would otherwise time each other's spinning):
 
-- pynn: `model.fit(x, y, epochs=1, batch_size=128, verbose=0)`;
-- NumPy: the same network, update rule and batches written by hand in NumPy
-  ("Deep Learning from Scratch" style, float32, in place where natural);
-- PyTorch and Keras on JAX when installed (optional; never needed).
+- pynn: `model.fit(x, y, batch_size=128, epochs=1, verbose=0)`;
+- NumPy: the same network, batches and update rule written by hand in NumPy,
+  twice: "numpy" as from-scratch code usually writes it (every expression a new
+  array) and "numpy-inplace" with every buffer reused (float32 throughout);
+- PyTorch and Keras 3 on JAX when installed (optional peers; Keras runs in a
+  child process so that KERAS_BACKEND does not leak into this one).
 
-Also measured in the same run: the 2048^3 float32 GEMM rate of both and the
-floor it implies (FLOPs per epoch / best rate), predict / evaluate times, the
-peak RSS of a pynn training process, and test accuracy after N epochs.
+Also measured in the same run: the 2048^3 float32 GEMM rate of NumPy and pynn and
+the floor it implies (FLOPs per epoch / the best rate); predict and evaluate of the
+10000 test images and predict of one image; test accuracy after N epochs of both;
+that the NumPy network and pynn agree step for step from the same weights; and the
+memory of a pynn training process (a child that loads the data and fits one epoch).
 """
 
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -34,47 +41,83 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import pynn  # noqa: E402
 from pynn import layers  # noqa: E402
 
+N_IN, HIDDEN, N_OUT = 784, 512, 10
 BATCH = 128
-HIDDEN = 512
+EVAL_BATCH = 32  # the default batch size of Keras' (and pynn's) predict and evaluate
 LR, RHO, EPS = 1e-3, 0.9, 1e-7
-SETTLE = 0.3
+SETTLE = 0.3  # seconds of sleep before each timed call, as in bench/run.py
+GEMM_N = 2048
+TARGETS = {"numpy": 2.4, "torch": 3.0, "keras-jax": 1.9}  # side / pynn, issue 6
+MIB = 2.0 ** 20
 
 
 def flops_per_epoch(n):
-    """Forward, weight gradients and the second layer's input gradient (the first layer's
-    input gradient is never needed): 2 FLOPs per multiply-add."""
-    layer_macs = 784 * HIDDEN + HIDDEN * 10
-    return n * 2 * (2 * layer_macs + HIDDEN * 10)
+    """FLOPs of the matrix products of one epoch over n samples, 2 per multiply-add.
+
+    The forward pass, both weight gradients, and the input gradient of the second
+    layer (the first layer's input gradient is never needed). Biases, ReLU, softmax
+    and the optimizer are O(n * 522 + parameters) and left out: ~0.1% of the work.
+    """
+    macs = N_IN * HIDDEN + HIDDEN * N_OUT
+    return n * 2 * (macs + macs + HIDDEN * N_OUT)
 
 
-def load():
+def load_mnist():
+    """The real MNIST sets as ((x, y), (x_test, y_test)) with images (n, 784) float32 / 255 and
+    the labels uint8, as the loader gives them; exits with the loader's message when the files
+    are missing (set PYNN_DATA to the folder holding mnist/)."""
     try:
-        (x, y), (xt, yt) = pynn.datasets.mnist.load_data()
-    except (FileNotFoundError, OSError, ValueError) as e:
+        (x, y), (x_test, y_test) = pynn.datasets.mnist.load_data()
+    except OSError as e:  # pynn.datasets' DatasetError is an OSError
         sys.exit(f"train_mnist: {e}")
-    prep = lambda a: a.reshape(len(a), 784).astype(np.float32) / 255  # noqa: E731
-    return (prep(x), y.astype(np.int64)), (prep(xt), yt.astype(np.int64))
+    return (_to_float(x), y), (_to_float(x_test), y_test)
+
+
+def _to_float(images):
+    """(n, 28, 28) uint8 -> (n, 784) float32 in [0, 1]; divides in place, so one float copy."""
+    out = images.reshape(len(images), N_IN).astype(np.float32)
+    out /= 255
+    return out
 
 
 # ---------------------------------------------------------------- the NumPy network
 
 class NumpyMLP:
-    """The chapter-2 network by hand: glorot-uniform kernels, zero biases, Keras' RMSprop
-    (v = rho v + (1 - rho) g^2; w -= lr g / (sqrt(v) + eps)), stable softmax cross-entropy."""
+    """The chapter-2 network written by hand in NumPy, float32 throughout.
+
+    Kernels are glorot_uniform (U(-l, l) with l = sqrt(6 / (fan_in + fan_out))),
+    biases zero. The loss is the mean sparse categorical cross-entropy, computed
+    from the logits after subtracting each row's maximum (log-sum-exp: never the log
+    of a probability rounded to zero), and its gradient with respect to the logits
+    is (softmax - onehot) / batch. RMSprop follows Keras 3 (and pynn):
+    v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + epsilon). Gradient, velocity
+    and scratch buffers are allocated once; the update runs in place.
+
+    The seed drives NumPy's PCG64 for the kernels (W1 then W2) and each epoch's order.
+    pynn.random draws from the same generator in the same order, so NumpyMLP(s) and a
+    pynn model built after pynn.random.seed(s) start alike and see the same batches.
+    """
 
     def __init__(self, seed=0):
-        rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)
+        self.params = [self._glorot(N_IN, HIDDEN), np.zeros(HIDDEN, np.float32),
+                       self._glorot(HIDDEN, N_OUT), np.zeros(N_OUT, np.float32)]
+        self.grads = [np.empty_like(p) for p in self.params]
+        self.velocity = [np.zeros_like(p) for p in self.params]
+        self.scratch = [np.empty_like(p) for p in self.params]
 
-        def glorot(fan_in, fan_out):
-            limit = np.sqrt(6 / (fan_in + fan_out))
-            return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
+    def _glorot(self, fan_in, fan_out):
+        """A (fan_in, fan_out) float32 kernel drawn from glorot_uniform."""
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return self.rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
 
-        self.params = [glorot(784, HIDDEN), np.zeros(HIDDEN, np.float32), glorot(HIDDEN, 10),
-                       np.zeros(10, np.float32)]
-        self.v = [np.zeros_like(p) for p in self.params]
-        self.rng = rng
+    def set_weights(self, weights):
+        """Copies [kernel1, bias1, kernel2, bias2] (e.g. a pynn model's get_weights()) into place."""
+        for p, w in zip(self.params, weights):
+            p[...] = w
 
-    def forward(self, x):
+    def logits(self, x):
+        """The forward pass of a batch: (hidden ReLU activations, logits)."""
         w1, b1, w2, b2 = self.params
         h = x @ w1
         h += b1
@@ -83,66 +126,160 @@ class NumpyMLP:
         z += b2
         return h, z
 
-    def step(self, x, y):
-        w1, b1, w2, b2 = self.params
-        h, z = self.forward(x)
+    @staticmethod
+    def softmax_cross_entropy(z, y):
+        """Overwrites the logits z with the softmax probabilities and returns each row's
+        cross-entropy -log softmax(z)[y] = log(sum(exp(z - max))) - (z[y] - max)."""
         z -= z.max(axis=1, keepdims=True)
+        picked = z[np.arange(len(y)), y]
         np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)  # softmax probabilities
+        total = z.sum(axis=1, keepdims=True)
+        z /= total
+        return np.log(total[:, 0]) - picked
+
+    def train_step(self, x, y):
+        """One RMSprop step on the batch (x, y); returns the batch's mean loss."""
+        h, z = self.logits(x)
         n = len(y)
-        loss = -np.log(z[np.arange(n), y] + 1e-30).mean()
+        loss = float(self.softmax_cross_entropy(z, y).mean())
         z[np.arange(n), y] -= 1
-        z /= n  # dL/dlogits
-        grads = [None, None, h.T @ z, z.sum(axis=0)]
-        dh = z @ w2.T
-        dh *= h > 0
-        grads[0] = x.T @ dh
-        grads[1] = dh.sum(axis=0)
-        for p, g, v in zip(self.params, grads, self.v):
-            v *= RHO
-            v += (1 - RHO) * (g * g)
-            p -= LR * g / (np.sqrt(v) + EPS)
+        z /= n  # z is now dL/dlogits
+        gw1, gb1, gw2, gb2 = self.grads
+        np.matmul(h.T, z, out=gw2)
+        z.sum(axis=0, out=gb2)
+        dh = z @ self.params[2].T
+        dh *= h > 0  # through the ReLU
+        np.matmul(x.T, dh, out=gw1)
+        dh.sum(axis=0, out=gb1)
+        self._rmsprop()
         return loss
 
-    def epoch(self, x, y):
-        order = self.rng.permutation(len(x))
-        for start in range(0, len(x), BATCH):
-            idx = order[start:start + BATCH]
-            self.step(x[idx], y[idx])
+    def _rmsprop(self):
+        """Keras 3's RMSprop rule on every parameter, in place (s is a scratch buffer)."""
+        for p, g, v, s in zip(self.params, self.grads, self.velocity, self.scratch):
+            v *= RHO
+            np.multiply(g, g, out=s)
+            s *= 1 - RHO
+            v += s  # v = rho v + (1 - rho) g^2
+            np.add(v, EPS, out=s)
+            np.sqrt(s, out=s)
+            np.divide(g, s, out=s)
+            s *= LR
+            p -= s  # w -= lr g / sqrt(v + eps)
 
-    def accuracy(self, x, y):
-        return float((self.forward(x)[1].argmax(axis=1) == y).mean())
+    def epoch(self, x, y, batch_size=BATCH):
+        """One pass over (x, y) in a fresh random order; returns the mean training loss."""
+        order = self.rng.permutation(len(x))
+        total = 0.0
+        for start in range(0, len(x), batch_size):
+            idx = order[start:start + batch_size]
+            total += self.train_step(x[idx], y[idx]) * len(idx)
+        return total / len(x)
+
+    def predict(self, x, batch_size=EVAL_BATCH):
+        """Softmax probabilities (n, 10), computed in batches like model.predict."""
+        out = np.empty((len(x), N_OUT), np.float32)
+        for start in range(0, len(x), batch_size):
+            z = self.logits(x[start:start + batch_size])[1]
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            out[start:start + batch_size] = z
+        return out
+
+    def evaluate(self, x, y, batch_size=EVAL_BATCH):
+        """[mean cross-entropy, accuracy] over (x, y), in batches like model.evaluate."""
+        loss, correct = 0.0, 0
+        for start in range(0, len(x), batch_size):
+            yb = y[start:start + batch_size]
+            z = self.logits(x[start:start + batch_size])[1]
+            correct += int((z.argmax(axis=1) == yb).sum())
+            loss += float(self.softmax_cross_entropy(z, yb).sum())
+        return [loss / len(x), correct / len(x)]
+
+
+class NumpyIdiomaticMLP(NumpyMLP):
+    """The same network, weights, batches and rules written the way from-scratch NumPy code
+    usually is (every expression a new array, boolean-mask ReLU backward, RMSprop as two
+    expressions): the "hand-written NumPy network" of the performance target. NumpyMLP is the
+    same arithmetic with every buffer reused, the fastest NumPy we know how to write."""
+
+    def train_step(self, x, y):
+        w1, b1, w2, b2 = self.params
+        n = len(y)
+        h = np.maximum(x @ w1 + b1, 0)
+        z = h @ w2 + b2
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        rows = np.arange(n)
+        loss = float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, y]))
+        dz = p
+        dz[rows, y] -= 1
+        dz /= n
+        dh = dz @ w2.T
+        dh[h <= 0] = 0
+        grads = [x.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0)]
+        for param, g, v in zip(self.params, grads, self.velocity):
+            v[...] = RHO * v + (1 - RHO) * g ** 2
+            param -= LR * g / np.sqrt(v + EPS)
+        return loss
 
 
 # ---------------------------------------------------------------- pynn
 
-def pynn_model(seed=0):
+def build_pynn_model(seed=0):
+    """The chapter-2 model in pynn, compiled as in the book, after pynn.random.seed(seed)."""
     pynn.random.seed(seed)
-    model = pynn.Sequential([layers.Input((784,)), layers.Dense(HIDDEN, activation="relu"),
-                             layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=pynn.optimizers.RMSprop(LR, rho=RHO, epsilon=EPS),
+    model = pynn.Sequential([layers.Input((N_IN,)), layers.Dense(HIDDEN, activation="relu"),
+                             layers.Dense(N_OUT, activation="softmax")])
+    model.compile(optimizer=pynn.optimizers.RMSprop(learning_rate=LR, rho=RHO, epsilon=EPS),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
+def check_agreement(x, y, x_test, steps=3):
+    """Starts a pynn model and both NumPy networks from the same weights, trains them on the same
+    first `steps` batches (pynn through fit, no shuffling) and returns the largest difference of
+    the weights, relative to each weight's largest magnitude, and of the test-set predictions."""
+    model = build_pynn_model(0)
+    nets = [NumpyMLP(), NumpyIdiomaticMLP()]
+    for net in nets:
+        net.set_weights(model.get_weights())
+    n = steps * BATCH
+    model.fit(x[:n], y[:n], batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    for net in nets:
+        for k in range(steps):
+            net.train_step(x[k * BATCH:(k + 1) * BATCH], y[k * BATCH:(k + 1) * BATCH])
+    weights = max(float(np.abs(a - b).max() / np.abs(a).max())
+                  for net in nets for a, b in zip(model.get_weights(), net.params))
+    pred = model.predict(x_test, verbose=0)
+    predictions = max(float(np.abs(pred - net.predict(x_test)).max()) for net in nets)
+    return {"steps": steps, "weights_max_rel_diff": weights, "predict_max_abs_diff": predictions}
+
+
 # ---------------------------------------------------------------- optional peers
 
-def torch_side(x, y):
-    """A plain PyTorch loop of the same model, or None when torch is absent."""
+def torch_epoch_fn(x, y):
+    """One-epoch function of a plain PyTorch loop of the same model, or None without torch.
+
+    torch.optim.RMSprop adds epsilon outside the square root (Keras inside); the work
+    is the same, so the timing is comparable, the numbers not bit for bit.
+    """
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
+    net = torch.nn.Sequential(torch.nn.Linear(N_IN, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, N_OUT))
     for m in net:
         if isinstance(m, torch.nn.Linear):
             torch.nn.init.xavier_uniform_(m.weight)
             torch.nn.init.zeros_(m.bias)
     opt = torch.optim.RMSprop(net.parameters(), lr=LR, alpha=RHO, eps=EPS)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    loss_fn = torch.nn.CrossEntropyLoss()  # softmax + cross-entropy on the logits
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
 
     def epoch():
         order = torch.randperm(len(xt))
@@ -156,191 +293,331 @@ def torch_side(x, y):
 
 
 KERAS_CHILD = """
-import os, sys, time, json
-os.environ["KERAS_BACKEND"] = "jax"
+import json, sys, time
 import numpy as np, keras
-d = np.load(sys.argv[1])
-x, y = d["x"], d["y"]
-m = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512, activation="relu"),
-                      keras.layers.Dense(10, activation="softmax")])
-m.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-m.fit(x, y, batch_size=128, epochs=1, verbose=0)
+data = np.load(sys.argv[1])
+x, y, repeats, settle = data["x"], data["y"], int(sys.argv[2]), float(sys.argv[3])
+model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+model.fit(x, y, batch_size=128, epochs=1, verbose=0)  # warm-up and compilation
 times = []
-for _ in range(int(sys.argv[2])):
-    t = time.perf_counter(); m.fit(x, y, batch_size=128, epochs=1, verbose=0); times.append(time.perf_counter() - t)
-print(json.dumps(times))
+for _ in range(repeats):
+    time.sleep(settle)
+    t = time.perf_counter()
+    model.fit(x, y, batch_size=128, epochs=1, verbose=0)
+    times.append(time.perf_counter() - t)
+print(json.dumps({"times": times, "backend": keras.backend.backend(), "version": keras.__version__}))
 """
 
 
 def keras_jax_epochs(x, y, repeats):
-    """Keras 3 on JAX in a child process (its backend choice must not leak here), or None."""
-    probe = subprocess.run([sys.executable, "-c", "import keras, jax"], capture_output=True)
-    if probe.returncode:
+    """Epoch times of Keras 3 on JAX in a child process (timed after the other sides, not
+    alternated), a message when it failed, or None when keras or jax is missing."""
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    if subprocess.run([sys.executable, "-c", "import keras, jax"], env=env, capture_output=True).returncode:
         return None
-    import tempfile
-
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "mnist.npz")
         np.savez(path, x=x, y=y)
-        out = subprocess.run([sys.executable, "-c", KERAS_CHILD, path, str(repeats)], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", KERAS_CHILD, path, str(repeats), str(SETTLE)],
+                             env=env, capture_output=True, text=True)
     if out.returncode:
-        return f"failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        lines = out.stderr.strip().splitlines()
+        return f"failed: {lines[-1] if lines else 'exit code %d' % out.returncode}"
+    return json.loads(out.stdout.strip().splitlines()[-1])["times"]
 
 
 # ---------------------------------------------------------------- measurements
 
-def timed(fn):
+def settled(fn):
+    """Seconds taken by one call of fn, after a SETTLE pause that lets the other side's spinning
+    threads go to sleep."""
     time.sleep(SETTLE)
-    t = time.perf_counter()
+    start = time.perf_counter()
     fn()
-    return time.perf_counter() - t
+    return time.perf_counter() - start
 
 
 def gemm_rates(repeats=5):
+    """Median GFLOP/s of a GEMM_N^3 float32 matmul, NumPy and pynn alternating, one warm-up each."""
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((2048, 2048), dtype=np.float32)
-    b = rng.standard_normal((2048, 2048), dtype=np.float32)
+    a = rng.standard_normal((GEMM_N, GEMM_N), dtype=np.float32)
+    b = rng.standard_normal((GEMM_N, GEMM_N), dtype=np.float32)
     pa, pb = pynn.from_numpy(a), pynn.from_numpy(b)
-    flops = 2 * 2048 ** 3
     sides = {"numpy": lambda: a @ b, "pynn": lambda: pynn.matmul(pa, pb)}
+    times = time_alternating(sides, repeats)
+    return {k: 2 * GEMM_N ** 3 / float(np.median(v)) / 1e9 for k, v in times.items()}
+
+
+def time_alternating(sides, repeats, warmup=1):
+    """{name: [seconds, ...]}: `warmup` untimed calls of each side, then `repeats` rounds that
+    call every side once, in order, each after a settle pause."""
     for fn in sides.values():
-        fn()
+        for _ in range(warmup):
+            fn()
     times = {k: [] for k in sides}
     for _ in range(repeats):
         for k, fn in sides.items():
-            times[k].append(timed(fn))
-    return {k: flops / np.median(v) / 1e9 for k, v in times.items()}
+            times[k].append(settled(fn))
+    return times
 
 
-RSS_CHILD = """
-import resource, sys
-sys.path.insert(0, sys.argv[1])
-import train_mnist as t
-(x, y), _ = t.load()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-m = t.pynn_model()
-m.fit(x, y, batch_size=128, epochs=1, verbose=0)
-print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
+def time_calls(sides, rounds, calls):
+    """{name: median seconds per call} of short calls: `rounds` alternating rounds, each side
+    timed for `calls` separate calls after a settle pause (after one warm-up call each)."""
+    times = {k: [] for k in sides}
+    for fn in sides.values():
+        fn()
+    for _ in range(rounds):
+        for k, fn in sides.items():
+            time.sleep(SETTLE)
+            for _ in range(calls):
+                start = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - start)
+    return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def pynn_rss():
-    """(peak RSS after loading the data, peak RSS after one epoch) of a fresh process, in bytes."""
-    out = subprocess.run([sys.executable, "-c", RSS_CHILD, os.path.dirname(os.path.abspath(__file__))],
-                         capture_output=True, text=True, env=dict(os.environ))
+def blas_threads():
+    """(text, count) for NumPy's BLAS threads: threadpoolctl's answer when it is installed, else
+    OpenBLAS' default (OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else the usable CPUs)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+        n = int(env) if env else len(os.sched_getaffinity(0))
+        return f"OpenBLAS default ({n})", n
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas":
+            return f"{pool.get('internal_api', 'BLAS')} {pool['num_threads']}", pool["num_threads"]
+    return "BLAS threads unknown", None
+
+
+# ---------------------------------------------------------------- memory (child process)
+
+def _proc_status_kib(key):
+    """A field of /proc/self/status in KiB (VmRSS: resident now, VmHWM: peak), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _peak_kib():
+    """This process's peak RSS in KiB: VmHWM, or ru_maxrss where /proc is missing."""
+    peak = _proc_status_kib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _reset_peak_rss():
+    """Resets the kernel's peak-RSS mark (Linux: '5' to /proc/self/clear_refs); True if it did."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_child():
+    """Runs in the child: load the training set, fit one pynn epoch, print the memory as JSON (KiB).
+
+    after_load is the resident size before fitting; load_peak the high-water mark of the
+    loading (its gzip buffers and uint8 arrays are freed by then); when the mark can be
+    reset, fit_peak is the high-water mark of building and fitting alone, so the training
+    overhead is fit_peak - after_load; peak is the whole child's. They come from VmHWM, not
+    ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak (it survives the
+    fork and exec), so here it would report this benchmark's own parent process. ru_maxrss
+    at the end is kept in the output for reference.
+    """
+    info = {"after_import": _proc_status_kib("VmRSS")}
+    train, test = load_mnist()
+    del test
+    x, y = train
+    info["after_load"] = _proc_status_kib("VmRSS")
+    info["load_peak"] = _peak_kib()
+    reset = _reset_peak_rss()
+    model = build_pynn_model(0)
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+    end_peak = _peak_kib()
+    info["fit_peak"] = end_peak if reset else None
+    info["peak"] = max(info["load_peak"], end_peak)
+    info["ru_maxrss_end"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(info))
+
+
+def pynn_memory(threads, n_train):
+    """The child's figures in bytes plus what the training needs at least, or an error string."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--rss-child", "--threads", str(threads)],
+                         capture_output=True, text=True)
     if out.returncode:
-        return None
-    before, after = map(int, out.stdout.split()[-2:])
-    return before * 1024, after * 1024
+        lines = (out.stderr or out.stdout).strip().splitlines()
+        return f"child failed: {lines[-1] if lines else out.returncode}"
+    info = {k: None if v is None else v * 1024 for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+    params = N_IN * HIDDEN + HIDDEN + HIDDEN * N_OUT + N_OUT
+    info["needed"] = {"data": n_train * (N_IN * 4 + 1), "weights": 4 * params, "optimizer": 4 * params,
+                      "gradients": 4 * params}
+    return info
 
 
-def median_of(fn, repeats):
-    fn()
-    return float(np.median([timed_quick(fn) for _ in range(repeats)]))
+# ---------------------------------------------------------------- the run
 
-
-def timed_quick(fn):
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--accuracy-epochs", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--skip-peers", action="store_true")
-    args = ap.parse_args()
-    pynn.set_num_threads(args.threads)
-    (x, y), (xt, yt) = load()
+def run(args):
+    """All measurements of one run, as a dict (the --json output)."""
+    (x, y), (x_test, y_test) = load_mnist()
     n = len(x)
+    blas_text, blas_n = blas_threads()
+    result = {"samples": n, "batch": BATCH, "repeats": args.repeats, "isa": pynn.get_cpu_isa(),
+              "threads": {"pynn": pynn.get_num_threads(), "numpy": blas_n, "numpy_text": blas_text},
+              "flops_per_epoch": flops_per_epoch(n)}
 
     rates = gemm_rates()
-    floor = flops_per_epoch(n) / (max(rates.values()) * 1e9)
+    result["gemm_gflops"] = rates
+    result["floor_s"] = flops_per_epoch(n) / (max(rates.values()) * 1e9)
 
-    model, net = pynn_model(), NumpyMLP()
+    model, net, naive = build_pynn_model(0), NumpyMLP(0), NumpyIdiomaticMLP(0)
     sides = {"pynn": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0),
-             "numpy": lambda: net.epoch(x, y)}
+             "numpy": lambda: naive.epoch(x, y),
+             "numpy-inplace": lambda: net.epoch(x, y)}
     peers = {}
-    if not args.skip_peers:
-        torch_epoch = torch_side(x, y)
+    if args.skip_peers:
+        peers = {"torch": "skipped (--skip-peers)", "keras-jax": "skipped (--skip-peers)"}
+    else:
+        torch_epoch = torch_epoch_fn(x, y)
         if torch_epoch is None:
             peers["torch"] = "not installed (pip install torch==2.13.0)"
         else:
             sides["torch"] = torch_epoch
-    times = {k: [] for k in sides}
-    for fn in sides.values():  # warm-up epoch (also the first of the accuracy run)
-        fn()
-    for _ in range(args.repeats):
-        for k, fn in sides.items():
-            times[k].append(timed(fn))
-    medians = {k: float(np.median(v)) for k, v in times.items()}
+    epoch_times = time_alternating(sides, args.repeats)
     if not args.skip_peers:
         keras = keras_jax_epochs(x, y, args.repeats)
         if keras is None:
-            peers["keras-jax"] = "not installed (pip install keras jax jaxlib)"
+            peers["keras-jax"] = "not installed (pip install keras jax)"
         elif isinstance(keras, str):
             peers["keras-jax"] = keras
         else:
-            medians["keras-jax"] = float(np.median(keras))
+            epoch_times["keras-jax"] = keras
+    result["epoch_times_s"] = epoch_times
+    result["epoch_s"] = {k: float(np.median(v)) for k, v in epoch_times.items()}
+    result["peers"] = peers
 
-    # inference, both sides
-    small = xt[:1]
-    infer = {
-        "predict 10000": (median_of(lambda: model.predict(xt, batch_size=BATCH, verbose=0), 5),
-                          median_of(lambda: net.forward(xt), 5)),
-        "evaluate 10000": (median_of(lambda: model.evaluate(xt, yt, batch_size=BATCH, verbose=0), 5),
-                           median_of(lambda: net.accuracy(xt, yt), 5)),
-        "predict 1 sample": (median_of(lambda: model.predict(small, verbose=0), 50),
-                             median_of(lambda: net.forward(small), 50)),
+    one = x_test[:1]
+    result["inference_s"] = {
+        "predict 10000": time_calls({"pynn": lambda: model.predict(x_test, verbose=0),
+                                     "numpy": lambda: net.predict(x_test)}, args.repeats, 1),
+        "evaluate 10000": time_calls({"pynn": lambda: model.evaluate(x_test, y_test, verbose=0),
+                                      "numpy": lambda: net.evaluate(x_test, y_test)}, args.repeats, 1),
+        "predict 1 sample": time_calls({"pynn": lambda: model.predict(one, verbose=0),
+                                        "numpy": lambda: net.predict(one)}, args.repeats, 100),
     }
 
-    accuracy = {}
+    result["agreement"] = check_agreement(x, y, x_test)
+
+    result["accuracy_epochs"] = args.accuracy_epochs
     if args.accuracy_epochs:
-        m2, net2 = pynn_model(0), NumpyMLP(0)
-        m2.fit(x, y, batch_size=BATCH, epochs=args.accuracy_epochs, verbose=0)
-        for _ in range(args.accuracy_epochs):
-            net2.epoch(x, y)
-        accuracy = {"pynn": m2.evaluate(xt, yt, verbose=0)[1], "numpy": net2.accuracy(xt, yt)}
+        m = build_pynn_model(0)
+        history = m.fit(x, y, batch_size=BATCH, epochs=args.accuracy_epochs, verbose=0).history
+        p_loss, p_acc = m.evaluate(x_test, y_test, verbose=0)
+        numpy_net = NumpyMLP(0)
+        numpy_losses = [numpy_net.epoch(x, y) for _ in range(args.accuracy_epochs)]
+        q_loss, q_acc = numpy_net.evaluate(x_test, y_test)
+        result["accuracy"] = {
+            "pynn": {"seed": 0, "test_accuracy": float(p_acc), "test_loss": float(p_loss),
+                     "train_loss": [float(v) for v in history["loss"]]},
+            "numpy": {"seed": 0, "test_accuracy": q_acc, "test_loss": q_loss, "train_loss": numpy_losses},
+        }
 
-    rss = pynn_rss()
-    need = x.nbytes + y.nbytes + 3 * 4 * model.count_params()  # data, weights, RMSprop's v and the gradients
+    result["memory_bytes"] = pynn_memory(args.threads, n)
+    return result
 
-    result = {
-        "threads": {"pynn": pynn.get_num_threads(), "numpy": "OpenBLAS default"}, "isa": pynn.get_cpu_isa(),
-        "gemm_gflops": rates, "floor_s": floor, "epoch_s": medians, "peers": peers,
-        "inference_s": {k: {"pynn": p, "numpy": q} for k, (p, q) in infer.items()},
-        "test_accuracy": accuracy, "accuracy_epochs": args.accuracy_epochs,
-        "rss_bytes": None if rss is None else {"after_load": rss[0], "after_epoch": rss[1], "needed": need},
-    }
+
+def print_table(r):
+    """The human-readable report of run()'s dict."""
+    med, rates, floor = r["epoch_s"], r["gemm_gflops"], r["floor_s"]
+    print(f"chapter-2 MNIST MLP, 1 epoch ({r['samples']} samples, batch {r['batch']}), medians of {r['repeats']}, "
+          f"alternating; pynn {r['threads']['pynn']} threads, NumPy {r['threads']['numpy_text']} threads, "
+          f"ISA {r['isa']}")
+    print(f"{'side':<15}{'s/epoch':>8}   {'side/pynn':>9}  {'target':<8}{'min-max':>13}")
+    print(f"{'floor':<15}{floor:>8.3f}   (2048^3 sgemm: numpy {rates['numpy']:.0f} GF/s, pynn {rates['pynn']:.0f} GF/s;"
+          f" {r['flops_per_epoch'] / 1e9:.1f} GFLOP per epoch)")
+    for k, v in med.items():
+        times = r["epoch_times_s"][k]
+        target = f">= {TARGETS[k]}" if k in TARGETS else ""
+        print(f"{k:<15}{v:>8.3f}   {v / med['pynn']:>9.2f}  {target:<8}{min(times):>6.3f}-{max(times):.3f}")
+    for k, why in r["peers"].items():
+        print(f"{k:<15}{'-':>8}   {why}")
+    numpy_floor = r["flops_per_epoch"] / (rates["numpy"] * 1e9)
+    print(f"pynn epoch / floor: {med['pynn'] / floor:.2f} (target <= 1.25);  numpy-inplace epoch / floor at "
+          f"NumPy's own GEMM rate ({numpy_floor:.3f} s): {med['numpy-inplace'] / numpy_floor:.2f}")
+
+    print(f"\n{'inference (batch 32)':<22}{'pynn':>10}{'numpy':>12}{'numpy/pynn':>12}  target (pynn)")
+    for k, t in r["inference_s"].items():
+        unit, scale, target = ("us", 1e6, "<= 100 us") if "1 sample" in k else ("ms", 1e3, "<= 100 ms")
+        print(f"{k:<22}{t['pynn'] * scale:>7.1f} {unit}{t['numpy'] * scale:>9.1f} {unit}"
+              f"{t['numpy'] / t['pynn']:>12.2f}  {target}")
+
+    a = r["agreement"]
+    print(f"\nsame start, same {a['steps']} batches (both NumPy networks vs pynn's fit): weights differ by at most "
+          f"{a['weights_max_rel_diff']:.1e} (relative), test predictions by {a['predict_max_abs_diff']:.1e}")
+
+    if not r["accuracy_epochs"]:
+        print("accuracy run skipped (--accuracy-epochs 0)")
+    else:
+        print(f"after {r['accuracy_epochs']} epochs    test acc  test loss  training loss by epoch")
+        for k, v in r["accuracy"].items():
+            losses = " ".join(f"{t:.4f}" for t in v["train_loss"])
+            print(f"{k + ' (seed 0)':<18}{v['test_accuracy']:>9.4f}{v['test_loss']:>11.4f}  {losses}")
+
+    mem = r["memory_bytes"]
+    if isinstance(mem, str):
+        print(f"\npynn training process memory: {mem}")
+        return
+    need = mem["needed"]
+    print(f"\npynn training process (child, 1 epoch): RSS {mem['after_import'] / MIB:.0f} MiB after import, "
+          f"{mem['after_load'] / MIB:.0f} MiB after loading the data (before fitting)")
+    if mem["fit_peak"] is not None:
+        print(f"  peak while building + fitting {mem['fit_peak'] / MIB:.0f} MiB "
+              f"(+{(mem['fit_peak'] - mem['after_load']) / MIB:.1f} MiB over the loaded data); "
+              f"process peak {mem['peak'] / MIB:.0f} MiB (loading's peak {mem['load_peak'] / MIB:.0f} MiB)")
+    else:
+        print(f"  process peak {mem['peak'] / MIB:.0f} MiB; loading's peak "
+              f"{mem['load_peak'] / MIB:.0f} MiB (peak mark not resettable here)")
+    print(f"  needed: data {need['data'] / MIB:.1f} MiB + weights {need['weights'] / MIB:.1f} + RMSprop state "
+          f"{need['optimizer'] / MIB:.1f} + gradients {need['gradients'] / MIB:.1f} = "
+          f"{sum(need.values()) / MIB:.1f} MiB")
+    if mem["fit_peak"] is not None:
+        print(f"  peak while fitting / needed: {mem['fit_peak'] / sum(need.values()):.2f} (target <= 1.5; the "
+              f"peak includes the interpreter, NumPy and pynn themselves: {mem['after_import'] / MIB:.0f} MiB)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3, help="timed epochs per side (median reported)")
+    ap.add_argument("--accuracy-epochs", type=int, default=5, help="epochs of the accuracy run; 0 skips it")
+    ap.add_argument("--threads", type=int, default=2, help="pynn's threads")
+    ap.add_argument("--json", action="store_true", help="print a JSON dict instead of the table")
+    ap.add_argument("--skip-peers", action="store_true", help="no PyTorch or Keras/JAX")
+    ap.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1")
+    if args.accuracy_epochs < 0:
+        ap.error("--accuracy-epochs must be 0 (skip) or more")
+    pynn.set_num_threads(args.threads)
+    if args.rss_child:
+        rss_child()
+        return
+    result = run(args)
     if args.json:
         print(json.dumps(result, indent=1))
-        return
-    print(f"chapter-2 MNIST MLP, 1 epoch ({n} samples, batch {BATCH}), medians of {args.repeats}, alternating; "
-          f"pynn {pynn.get_num_threads()} threads, NumPy OpenBLAS default threads, ISA {pynn.get_cpu_isa()}")
-    print(f"{'side':<12}{'s/epoch':>9}  {'vs pynn':>10}")
-    print(f"{'floor':<12}{floor:>9.3f}  {'':>10}  (2048^3 sgemm: numpy {rates['numpy']:.0f} GF/s, "
-          f"pynn {rates['pynn']:.0f} GF/s; {flops_per_epoch(n) / 1e9:.1f} GFLOP per epoch)")
-    for k, v in medians.items():
-        rel = "1.00" if k == "pynn" else f"{v / medians['pynn']:.2f}x slower"
-        print(f"{k:<12}{v:>9.3f}  {rel:>10}")
-    for k, why in peers.items():
-        print(f"{k:<12}{'-':>9}  {why}")
-    print(f"pynn epoch / floor: {medians['pynn'] / floor:.2f}")
-    print(f"\n{'inference':<18}{'pynn':>10}{'numpy':>10}{'numpy/pynn':>12}")
-    for k, (p, q) in infer.items():
-        unit, scale = ("us", 1e6) if "1 sample" in k else ("ms", 1e3)
-        print(f"{k:<18}{p * scale:>8.1f}{unit}{q * scale:>8.1f}{unit}{q / p:>12.2f}")
-    if accuracy:
-        print(f"\ntest accuracy after {args.accuracy_epochs} epochs: pynn {accuracy['pynn']:.4f} (seed 0), "
-              f"numpy {accuracy['numpy']:.4f}")
-    if rss:
-        mb = 1 / 2 ** 20
-        print(f"pynn peak RSS: {rss[0] * mb:.0f} MB after loading the data, {rss[1] * mb:.0f} MB after one epoch; "
-              f"data + weights + optimizer state + gradients need {need * mb:.0f} MB")
+    else:
+        print_table(result)
 
 
 if __name__ == "__main__":
