@@ -296,6 +296,25 @@ def test_dense_bias_and_activation_reach_every_block_of_the_gemm(shape, isa, thr
         np.testing.assert_allclose(got, np.tanh(x @ w + b), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_drops_zero_columns_of_its_input(dtype, threads):  # noqa: F811
+    # Note [Zero input columns]: the result is x @ W + b up to rounding, with or without the columns.
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((96, 300))
+    x[:, rng.permutation(300)[:120]] = 0
+    w = rng.standard_normal((300, 200)) / np.sqrt(300)
+    b = rng.standard_normal(200)
+    got = np.asarray(pynn.dense(x.astype(dtype), w.astype(dtype), b.astype(dtype), "relu"))
+    tol = 2e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, np.maximum(x @ w + b, 0), rtol=tol, atol=tol)
+    w[np.flatnonzero(~x.any(axis=0))[5]] = np.nan  # a NaN weight row of a zero column reaches every output
+    assert np.isnan(np.asarray(pynn.dense(x.astype(dtype), w.astype(dtype), b.astype(dtype)))).all()
+    x[:] = 0  # every column zero: act(b)
+    w = rng.standard_normal((300, 200)).astype(dtype)
+    np.testing.assert_array_equal(np.asarray(pynn.dense(x.astype(dtype), w, b.astype(dtype), "relu")),
+                                  np.broadcast_to(np.maximum(b, 0).astype(dtype), (96, 200)))
+
+
 def test_dense_gradcheck_skips_unneeded_dx_and_errors():
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)

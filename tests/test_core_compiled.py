@@ -12,18 +12,20 @@ import pynn
 from pynn import _compiled, callbacks, layers, losses, optimizers
 
 
-def data(n=300, dim=12, classes=4, seed=0, x_dtype=np.float32):
+def data(n=300, dim=12, classes=4, seed=0, x_dtype=np.float32, zero_columns=0):
     rng = np.random.default_rng(seed)
     centers = rng.normal(0, 2, (classes, dim))
     y = rng.integers(0, classes, n)
     x = centers[y] + rng.normal(0, 1.0, (n, dim))
+    x[:, :zero_columns] = 0  # like an image's border (Note [Zero input columns])
     if x_dtype == np.uint8:
         x = np.clip(x * 20 + 128, 0, 255)
     return x.astype(x_dtype), y
 
 
 def model(dim=12, classes=4, hidden=("relu", "tanh"), last="softmax", use_bias=True, dtype="float32",
-          flatten_from=None, optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=("accuracy",)):
+          flatten_from=None, optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=("accuracy",),
+          units=9):
     if loss == "sparse_categorical_crossentropy_from_logits":
         loss = losses.SparseCategoricalCrossentropy(from_logits=True)
     pynn.random.seed(0)
@@ -31,7 +33,7 @@ def model(dim=12, classes=4, hidden=("relu", "tanh"), last="softmax", use_bias=T
     if flatten_from:
         stack.append(layers.Flatten(dtype=dtype))
     for i, act in enumerate(hidden):
-        stack.append(layers.Dense(9 + 4 * i, activation=act, use_bias=use_bias, dtype=dtype))
+        stack.append(layers.Dense(units + 4 * i, activation=act, use_bias=use_bias, dtype=dtype))
     stack.append(layers.Dense(classes, activation=last, use_bias=use_bias, dtype=dtype))
     m = pynn.Sequential(stack)
     m.compile(optimizer=optimizer() if callable(optimizer) else optimizer, loss=loss,
@@ -99,6 +101,45 @@ def test_fit_evaluate_predict_match_the_python_path(name, python_path):
     assert a.optimizer.iterations == b.optimizer.iterations == 3 * 5
     # and it trained: the fit moved the weights and the loss went down
     assert ha["loss"][-1] < ha["loss"][0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_zero_input_columns_train_as_the_python_path(dtype, python_path):
+    # 300 inputs of 784 "pixels", 60% of the columns zero in every sample: the first layer drops them
+    # forward and computes only the kept rows of its weight gradient (Note [Zero input columns]).
+    x, y = data(n=300, dim=784, zero_columns=470)
+    x[::7, 100] = 0.5  # a column that is zero in most samples, but not in all
+
+    def run(m):
+        h = m.fit(x, y, batch_size=128, epochs=2, verbose=0).history
+        return h, m.predict(x[:50], verbose=0)
+
+    ((ha, pa), a), ((hb, pb), b) = both(lambda: model(dim=784, hidden=("relu",), dtype=dtype, units=64), run, python_path)
+    assert ha == hb
+    np.testing.assert_array_equal(pa, pb)
+    assert_same_weights(a, b)
+    w = a.layers[0].get_weights()[0]
+    ref = model(dim=784, hidden=("relu",), dtype=dtype, units=64).layers[0].get_weights()[0]
+    assert a._dense_stack[1] is not None  # (the compiled path ran: both() checked it covers the model)
+    # the rows of never-seen pixels never moved; the others did
+    np.testing.assert_array_equal(w[200:470], ref[200:470])
+    assert not np.array_equal(w[470:], ref[470:]) and not np.array_equal(w[100], ref[100])
+
+
+def test_non_finite_weights_still_reach_the_output(python_path):
+    # 0 * inf is NaN: a zero column whose weight row holds inf must stay in the product, as in x @ W.
+    x, y = data(n=128, dim=784, zero_columns=400)
+
+    def run(m):
+        m.layers[0].kernel.assign(np.where(np.arange(784)[:, None] == 3, np.inf, m.layers[0].get_weights()[0]))
+        out = m.predict(x[:8], verbose=0)
+        m.fit(x, y, batch_size=128, epochs=1, verbose=0)
+        return out
+
+    (pa, a), (pb, b) = both(lambda: model(dim=784, hidden=("relu",), units=64), run, python_path)
+    assert np.isnan(pa).all()  # inf * 0 in every row, then relu and softmax of NaN
+    np.testing.assert_array_equal(pa, pb)
+    assert_same_weights(a, b)  # NaN where the Python path has NaN
 
 
 @pytest.mark.parametrize("labels", ["int32", "uint8", "float32", "column", "one-hot", "one-hot-int"])

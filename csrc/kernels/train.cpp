@@ -1,6 +1,8 @@
 // train.cpp: DenseStack, the compiled training step (Note [Compiled dense stack] in train.h).
 #include "train.h"
 
+#include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 #include "core/parallel.h"
@@ -28,6 +30,37 @@ BinaryOp activation_grad_op(Activation act) {
 }
 
 constexpr int64_t kAhead = 4;  // rows fetched ahead by gather_rows
+
+// Whether every element of the contiguous float tensor t is finite.
+bool all_finite(const Tensor& t) {
+  const int64_t n = t.numel();
+  if (t.dtype == DType::Float32) {
+    const uint32_t* p = reinterpret_cast<const uint32_t*>(t.data());
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; ++i) bad |= uint32_t((p[i] & 0x7f800000u) == 0x7f800000u);
+    return bad == 0;
+  }
+  const uint64_t* p = reinterpret_cast<const uint64_t*>(t.data());
+  uint64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) bad |= uint64_t((p[i] & 0x7ff0000000000000ull) == 0x7ff0000000000000ull);
+  return bad == 0;
+}
+
+// dst (contiguous) = 0 except rows keep[i] = part row i.
+void scatter_rows(const Tensor& part, const std::vector<int64_t>& keep, const Tensor& dst) {
+  const int64_t bytes = dst.shape[1] * dst.elsize(), rows = dst.shape[0];
+  std::vector<int64_t> from(static_cast<size_t>(rows), -1);
+  for (size_t i = 0; i < keep.size(); ++i) from[keep[i]] = static_cast<int64_t>(i);
+  parallel_for(rows, (kGrainSize + dst.shape[1] - 1) / std::max<int64_t>(dst.shape[1], 1), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      char* d = dst.data() + r * bytes;
+      if (from[r] < 0)
+        std::memset(d, 0, static_cast<size_t>(bytes));
+      else
+        std::memcpy(d, part.data() + from[r] * bytes, static_cast<size_t>(bytes));
+    }
+  });
+}
 
 // Copies `rows` rows of src (a 1-D or 2-D tensor, rows along axis 0) into the
 // contiguous dst, converting the dtype: row r is src row order[start + r], or
@@ -185,7 +218,7 @@ void DenseStack::forward(const Tensor& x0, int64_t rows) {
   for (int64_t l = 0; l < layers(); ++l) {
     const Tensor y = first_rows(outs_[l], rows);
     const Activation act = l + 1 < layers() ? acts_[l] : Activation::linear;  // the loss reads the logits
-    nn_dense_into(in, kernels_[l], has(biases_[l]) ? &biases_[l] : nullptr, act, y);
+    nn_dense_into(in, kernels_[l], has(biases_[l]) ? &biases_[l] : nullptr, act, y, l == 0 ? &input_cols_ : nullptr);
     in = y;
   }
 }
@@ -303,7 +336,15 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
       din = first_rows(douts_[l - 1], rows);
       gemm_2d(dz, tensor_transpose(kernels_[l], {}), din);
     }
-    gemm_2d(tensor_transpose(in, {}), dz, dkernels_[l]);
+    if (l == 0 && input_cols_.used && all_finite(dz)) {
+      // Only the kept columns' rows of dW: the others are exactly 0 (Note [Zero input columns]).
+      const int64_t kept = static_cast<int64_t>(input_cols_.keep.size());
+      Tensor part = tensor_empty(Dims{kept, dz.shape[1]}, dtype_);
+      gemm_2d(tensor_transpose(input_cols_.x, {}), dz, part);
+      scatter_rows(part, input_cols_.keep, dkernels_[l]);
+    } else {
+      gemm_2d(tensor_transpose(in, {}), dz, dkernels_[l]);
+    }
     if (has(biases_[l])) {
       Tensor db = reduce(ReduceOp::sum, dz, {0}, false, false);
       if (db.dtype != dtype_) db = ew_astype(db, dtype_);

@@ -88,6 +88,7 @@ class DenseStack {
   int64_t capacity_ = 0;
   Tensor xbuf_, ybuf_, dlogits_, probs_, row_loss_;
   std::vector<Tensor> outs_, douts_, dkernels_;
+  DenseColumns input_cols_;  // what the first layer's forward dropped (Note [Zero input columns])
 };
 
 }  // namespace pynn
