@@ -1,6 +1,7 @@
 #include "nn.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <type_traits>
 
@@ -126,59 +127,72 @@ void dense_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t col
   }
 }
 
-// The columns of x (rows x k, unit column stride) to keep by Note [Zero
-// input columns]: those with a nonzero (or NaN) in some row, and those whose
-// row of w (k x units, contiguous) is not all finite.
+// The columns of x (rows x k, unit column stride) with a nonzero (or NaN) in
+// some row (Note [Zero input columns]). Written on the bits so the loop
+// vectorises: x is nonzero where its bits without the sign are.
 template <class T>
-std::vector<int64_t> kept_columns(const Tensor& x, const Tensor& w) {
+std::vector<int64_t> nonzero_columns(const Tensor& x) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  constexpr Bits kExp = sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
-  const int64_t rows = x.shape[0], k = x.shape[1], units = w.shape[1];
+  constexpr Bits kAbs = sizeof(T) == 4 ? Bits(0x7fffffffu) : Bits(0x7fffffffffffffffull);
+  const int64_t rows = x.shape[0], k = x.shape[1];
   const int64_t parts = rows >= 64 ? get_num_threads() : 1;
-  std::vector<uint8_t> seen(static_cast<size_t>(parts * k), 0);
+  std::vector<Bits> seen(static_cast<size_t>(parts * k), 0);
   parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
-      uint8_t* f = seen.data() + p * k;
+      Bits* __restrict f = seen.data() + p * k;
       for (int64_t r = rows * p / parts; r < rows * (p + 1) / parts; ++r) {
-        const T* xr = reinterpret_cast<const T*>(x.data() + r * x.strides[0]);
-        for (int64_t c = 0; c < k; ++c) f[c] |= xr[c] != T(0);
+        const Bits* __restrict xr = reinterpret_cast<const Bits*>(x.data() + r * x.strides[0]);
+        for (int64_t c = 0; c < k; ++c) f[c] |= xr[c] & kAbs;
       }
     }
   });
   std::vector<int64_t> keep;
+  keep.reserve(static_cast<size_t>(k));
   for (int64_t c = 0; c < k; ++c) {
-    bool nonzero = false;
-    for (int64_t p = 0; p < parts; ++p) nonzero |= seen[p * k + c] != 0;
-    if (!nonzero) {  // an all-zero column: kept only for a non-finite weight
-      const Bits* wr = reinterpret_cast<const Bits*>(w.data() + c * w.strides[0]);
-      Bits inf_or_nan = 0;
-      for (int64_t j = 0; j < units; ++j) inf_or_nan |= Bits((wr[j] & kExp) == kExp);
-      nonzero = inf_or_nan != 0;
-    }
+    Bits nonzero = 0;
+    for (int64_t p = 0; p < parts; ++p) nonzero |= seen[p * k + c];
     if (nonzero) keep.push_back(c);
   }
   return keep;
 }
 
-// dst row i = src row keep[i] (rows of src and dst contiguous).
-void copy_rows(const Tensor& src, const std::vector<int64_t>& keep, const Tensor& dst) {
-  const int64_t bytes = dst.shape[1] * dst.elsize();
-  parallel_for(static_cast<int64_t>(keep.size()), (kGrainSize + dst.shape[1] - 1) / std::max<int64_t>(dst.shape[1], 1),
-               [&](int64_t i0, int64_t i1) {
-                 for (int64_t i = i0; i < i1; ++i)
-                   std::memcpy(dst.data() + i * dst.strides[0], src.data() + keep[i] * src.strides[0], bytes);
-               });
+// In one pass over w's rows (k x units, contiguous): dst row i = w row
+// keep[i], and the rows left out are checked to be finite. Returns false when
+// one holds an inf or NaN (then 0 * w is NaN: the columns must stay).
+template <class T>
+bool copy_kept_rows(const Tensor& w, const std::vector<int64_t>& keep, const Tensor& dst) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr Bits kExp = sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
+  const int64_t k = w.shape[0], units = w.shape[1];
+  std::vector<int64_t> slot(static_cast<size_t>(k), -1);  // row of dst, -1: left out
+  for (size_t i = 0; i < keep.size(); ++i) slot[keep[i]] = static_cast<int64_t>(i);
+  std::atomic<bool> finite{true};
+  parallel_for(k, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
+    Bits nonfinite = 0;  // how many elements have all exponent bits set: inf and NaN
+    for (int64_t r = r0; r < r1; ++r) {
+      const char* src = w.data() + r * w.strides[0];
+      if (slot[r] >= 0) {
+        std::memcpy(dst.data() + slot[r] * dst.strides[0], src, static_cast<size_t>(units * w.elsize()));
+      } else {
+        const Bits* __restrict wr = reinterpret_cast<const Bits*>(src);
+        for (int64_t j = 0; j < units; ++j) nonfinite += Bits((wr[j] & kExp) == kExp);
+      }
+    }
+    if (nonfinite) finite = false;
+  });
+  return finite;
 }
 
 // dst = src[:, keep] (src with unit column stride, dst contiguous).
 template <class T>
 void copy_columns(const Tensor& src, const std::vector<int64_t>& keep, const Tensor& dst) {
   const int64_t kk = static_cast<int64_t>(keep.size());
+  const int64_t* __restrict idx = keep.data();
   parallel_for(src.shape[0], (kGrainSize + kk - 1) / std::max<int64_t>(kk, 1), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const T* s = reinterpret_cast<const T*>(src.data() + r * src.strides[0]);
-      T* d = reinterpret_cast<T*>(dst.data() + r * dst.strides[0]);
-      for (int64_t i = 0; i < kk; ++i) d[i] = s[keep[i]];
+      const T* __restrict s = reinterpret_cast<const T*>(src.data() + r * src.strides[0]);
+      T* __restrict d = reinterpret_cast<T*>(dst.data() + r * dst.strides[0]);
+      for (int64_t i = 0; i < kk; ++i) d[i] = s[idx[i]];
     }
   });
 }
@@ -202,27 +216,27 @@ void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation
   const int64_t rows = x.shape[0], k = x.shape[1], units = w.shape[1];
   if (rows * k * units >= kZeroColumnsMinWork && x.strides[1] == x.elsize() && w.is_contiguous()) {
     // Note [Zero input columns]
-    std::vector<int64_t> keep = dispatch_dtype(x.dtype, [&](auto tag) {
+    const bool dropped = dispatch_dtype(x.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      if constexpr (std::is_floating_point_v<T>) return kept_columns<T>(x, w);
-      return std::vector<int64_t>{};
-    });
-    const int64_t kk = static_cast<int64_t>(keep.size());
-    if ((k - kk) * 8 >= k) {
-      Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype), wc = tensor_empty(Dims{kk, units}, w.dtype);
-      dispatch_dtype(x.dtype, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        if constexpr (std::is_floating_point_v<T>) copy_columns<T>(x, keep, xc);
-      });
-      copy_rows(w, keep, wc);
-      gemm_2d(xc, wc, y, false, e);
-      if (cols) {
-        cols->used = true;
-        cols->keep = std::move(keep);
-        cols->x = xc;
+      if constexpr (std::is_floating_point_v<T>) {
+        std::vector<int64_t> keep = nonzero_columns<T>(x);
+        const int64_t kk = static_cast<int64_t>(keep.size());
+        if ((k - kk) * 8 < k) return false;
+        Tensor wc = tensor_empty(Dims{kk, units}, w.dtype);
+        if (!copy_kept_rows<T>(w, keep, wc)) return false;
+        Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
+        copy_columns<T>(x, keep, xc);
+        gemm_2d(xc, wc, y, false, e);
+        if (cols) {
+          cols->used = true;
+          cols->keep = std::move(keep);
+          cols->x = xc;
+        }
+        return true;
       }
-      return;
-    }
+      return false;
+    });
+    if (dropped) return;
   }
   gemm_2d(x, w, y, false, e);
 }
