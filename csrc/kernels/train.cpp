@@ -46,22 +46,6 @@ bool all_finite(const Tensor& t) {
   return bad == 0;
 }
 
-// dst (contiguous) = 0 except rows keep[i] = part row i.
-void scatter_rows(const Tensor& part, const std::vector<int64_t>& keep, const Tensor& dst) {
-  const int64_t bytes = dst.shape[1] * dst.elsize(), rows = dst.shape[0];
-  std::vector<int64_t> from(static_cast<size_t>(rows), -1);
-  for (size_t i = 0; i < keep.size(); ++i) from[keep[i]] = static_cast<int64_t>(i);
-  parallel_for(rows, (kGrainSize + dst.shape[1] - 1) / std::max<int64_t>(dst.shape[1], 1), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      char* d = dst.data() + r * bytes;
-      if (from[r] < 0)
-        std::memset(d, 0, static_cast<size_t>(bytes));
-      else
-        std::memcpy(d, part.data() + from[r] * bytes, static_cast<size_t>(bytes));
-    }
-  });
-}
-
 // Copies `rows` rows of src (a 1-D or 2-D tensor, rows along axis 0) into the
 // contiguous dst, converting the dtype: row r is src row order[start + r], or
 // start + r without an order. Rows go to threads in blocks.
@@ -297,6 +281,31 @@ void DenseStack::update(int64_t var, const Tensor& param, const Tensor& grad, co
 }
 
 
+void DenseStack::update_rows(int64_t var, const Tensor& param, const Tensor& part, const std::vector<int64_t>& keep,
+                             const std::vector<double>& h) {
+  // The gradient is part's rows at the rows `keep` and exactly 0 elsewhere
+  // (Note [Zero input columns]): the optimizer's loop runs row by row, on
+  // part's row or on a row of zeros, the same arithmetic as optim_update over
+  // the whole gradient, without writing that gradient out first.
+  const int64_t rows = param.shape[0], units = param.shape[1], row_bytes = units * param.elsize();
+  if (zero_row_.numel() < units) {
+    zero_row_ = tensor_empty(Dims{units}, dtype_);
+    std::memset(zero_row_.data(), 0, static_cast<size_t>(row_bytes));
+  }
+  std::vector<int64_t> from(static_cast<size_t>(rows), -1);
+  for (size_t i = 0; i < keep.size(); ++i) from[keep[i]] = static_cast<int64_t>(i);
+  const OptimLoop loop = kernels().optim[static_cast<int>(rule_)][dtype_ == DType::Float64 ? 1 : 0];
+  const std::vector<Tensor>& slots = slots_[var];
+  parallel_for(rows, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      char* p[4] = {param.data() + r * row_bytes,
+                    from[r] < 0 ? zero_row_.data() : part.data() + from[r] * row_bytes, nullptr, nullptr};
+      for (size_t k = 0; k < slots.size(); ++k) p[2 + k] = slots[k].data() + r * row_bytes;
+      loop(p, units, h.data());
+    }
+  });
+}
+
 DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Tensor* order, int64_t start,
                                      int64_t stop, const std::vector<double>& h) {
   const char* op = "DenseStack.train";
@@ -336,12 +345,13 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
       din = first_rows(douts_[l - 1], rows);
       gemm_2d(dz, tensor_transpose(kernels_[l], {}), din);
     }
-    if (l == 0 && input_cols_.used && all_finite(dz)) {
-      // Only the kept columns' rows of dW: the others are exactly 0 (Note [Zero input columns]).
-      const int64_t kept = static_cast<int64_t>(input_cols_.keep.size());
-      Tensor part = tensor_empty(Dims{kept, dz.shape[1]}, dtype_);
+    // dW_l; after the first layer dropped zero input columns, only the kept
+    // columns' rows (the others are exactly 0: Note [Zero input columns]).
+    const bool part_rows = l == 0 && input_cols_.used && all_finite(dz);
+    Tensor part;
+    if (part_rows) {
+      part = tensor_empty(Dims{static_cast<int64_t>(input_cols_.keep.size()), dz.shape[1]}, dtype_);
       gemm_2d(tensor_transpose(input_cols_.x, {}), dz, part);
-      scatter_rows(part, input_cols_.keep, dkernels_[l]);
     } else {
       gemm_2d(tensor_transpose(in, {}), dz, dkernels_[l]);
     }
@@ -350,7 +360,10 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
       if (db.dtype != dtype_) db = ew_astype(db, dtype_);
       update(--var, biases_[l], db, h);
     }
-    update(--var, kernels_[l], dkernels_[l], h);
+    if (part_rows)
+      update_rows(--var, kernels_[l], part, input_cols_.keep, h);
+    else
+      update(--var, kernels_[l], dkernels_[l], h);
     dz = din;
   }
   return r;

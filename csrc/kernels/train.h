@@ -74,6 +74,8 @@ class DenseStack {
   void forward(const Tensor& x0, int64_t rows);  // fills outs_[l] (the last: logits)
   Result loss(const Tensor& target, int64_t rows, bool want_grad);  // dlogits_ gets the gradient
   void update(int64_t var, const Tensor& param, const Tensor& grad, const std::vector<double>& h);
+  void update_rows(int64_t var, const Tensor& param, const Tensor& part, const std::vector<int64_t>& keep,
+                   const std::vector<double>& h);
 
   std::vector<Tensor> kernels_, biases_;
   std::vector<Activation> acts_;
@@ -88,6 +90,7 @@ class DenseStack {
   int64_t capacity_ = 0;
   Tensor xbuf_, ybuf_, dlogits_, probs_, row_loss_;
   std::vector<Tensor> outs_, douts_, dkernels_;
+  Tensor zero_row_;          // a row of zeros: the gradient of the rows update_rows leaves out
   DenseColumns input_cols_;  // what the first layer's forward dropped (Note [Zero input columns])
 };
 
