@@ -2,6 +2,7 @@
 #include "train.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <type_traits>
 
@@ -29,7 +30,27 @@ BinaryOp activation_grad_op(Activation act) {
                                       : BinaryOp::tanh_grad;
 }
 
-constexpr int64_t kAhead = 4;  // rows fetched ahead by gather_rows
+// dY *= act'(Y) on a finished block of dY, the activation's derivative from
+// its output (relu_grad, sigmoid_grad, tanh_grad), as ew_binary would.
+struct ActGradEpilogue {
+  char* dy;
+  const char* y;
+  int64_t dy_rs, y_rs, e;
+  InnerLoop loop;  // (out, dy, y)
+};
+
+void act_grad_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+  const ActGradEpilogue& g = *static_cast<const ActGradEpilogue*>(ctx);
+  const int64_t s[3] = {g.e, g.e, g.e};
+  for (int64_t r = i0; r < i0 + rows; ++r) {
+    char* d = g.dy + r * g.dy_rs + j0 * g.e;
+    char* p[3] = {d, d, const_cast<char*>(g.y) + r * g.y_rs + j0 * g.e};
+    g.loop(p, s, cols);
+  }
+}
+
+constexpr int64_t kAhead = 4;          // rows fetched ahead by gather_rows
+constexpr int64_t kLossGrainRows = 32;  // rows of the loss per thread, at least (exp-heavy rows)
 
 // Whether every element of the contiguous float tensor t is finite.
 bool all_finite(const Tensor& t) {
@@ -220,58 +241,67 @@ int64_t argmax_row(const T* p, int64_t cols) {
 }
 
 DenseStack::Result DenseStack::loss(const Tensor& target, int64_t rows, bool want_grad) {
-  // The fused cross-entropy (what nn_softmax_xent runs, without its checks and
-  // allocations: gather_y has checked the labels), then the batch mean by the
-  // same reduction ops.softmax_cross_entropy uses.
+  // The fused cross-entropy row kernel (what nn_softmax_xent runs, without its
+  // checks and allocations: gather_y has checked the labels) and, for Keras'
+  // accuracy, the softmax probabilities and their argmax (not the logits':
+  // rounding can make two probabilities equal where the logits differ); rows
+  // split over the threads. Then the batch mean by the reduction
+  // ops.softmax_cross_entropy uses.
   const Tensor logits = first_rows(outs_.back(), rows);
-  const int64_t classes = logits.shape[1], e = itemsize(dtype_);
-  RowsArgs a{};
-  a.x = logits.data();
-  a.x_rs = classes * e;
-  a.x_cs = e;
-  if (want_grad) {
-    a.out = dlogits_.data();
-    a.out_rs = classes * e;
-    a.out_cs = e;
-  }
-  a.target = target.data();
-  a.t_rs = target.strides[0];
-  a.t_cs = target.ndim() == 2 ? target.strides[1] : 0;
-  a.loss = row_loss_.data();
-  a.loss_s = e;
-  a.rows = rows;
-  a.cols = classes;
-  a.scale = 1.0 / static_cast<double>(rows);
-  nn_run_rows(target.ndim() == 2 ? RowsKernel::xent_probs : RowsKernel::xent_labels, a, dtype_);
-  Tensor mean = reduce(ReduceOp::mean, first_rows(row_loss_, rows), {}, true, false);
-  Result r{dtype_ == DType::Float64 ? *reinterpret_cast<const double*>(mean.data())
-                                    : *reinterpret_cast<const float*>(mean.data()),
-           0};
-  // Keras' accuracy takes the argmax of the probabilities, not of the logits
-  // (rounding can make two probabilities equal where the logits differ).
-  RowsArgs sm{};
-  sm.x = a.x;
-  sm.x_rs = a.x_rs;
-  sm.x_cs = e;
-  sm.out = probs_.data();
-  sm.out_rs = classes * e;
-  sm.out_cs = e;
-  sm.rows = rows;
-  sm.cols = classes;
-  nn_run_rows(RowsKernel::softmax, sm, dtype_);
-  dispatch_dtype(dtype_, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_floating_point_v<T>) {
-      const T* p = reinterpret_cast<const T*>(probs_.data());
-      for (int64_t i = 0; i < rows; ++i) {
-        const int64_t truth =
-            target.ndim() == 2 ? argmax_row(reinterpret_cast<const T*>(target.data() + i * target.strides[0]), classes)
-                               : reinterpret_cast<const int64_t*>(target.data())[i];
-        r.correct += argmax_row(p + i * classes, classes) == truth;
-      }
+  const int64_t classes = logits.shape[1], e = itemsize(dtype_), row_bytes = classes * e;
+  const int f64 = dtype_ == DType::Float64 ? 1 : 0;
+  const RowsKernel kind = target.ndim() == 2 ? RowsKernel::xent_probs : RowsKernel::xent_labels;
+  const RowsLoop xent = kernels().rows[static_cast<int>(kind)][f64];
+  const RowsLoop softmax = kernels().rows[static_cast<int>(RowsKernel::softmax)][f64];
+  std::atomic<int64_t> correct{0};
+  parallel_for(rows, kLossGrainRows, [&](int64_t r0, int64_t r1) {
+    RowsArgs a{};
+    a.x = logits.data() + r0 * row_bytes;
+    a.x_rs = row_bytes;
+    a.x_cs = e;
+    if (want_grad) {
+      a.out = dlogits_.data() + r0 * row_bytes;
+      a.out_rs = row_bytes;
+      a.out_cs = e;
     }
+    a.target = target.data() + r0 * target.strides[0];
+    a.t_rs = target.strides[0];
+    a.t_cs = target.ndim() == 2 ? target.strides[1] : 0;
+    a.loss = row_loss_.data() + r0 * e;
+    a.loss_s = e;
+    a.rows = r1 - r0;
+    a.cols = classes;
+    a.scale = 1.0 / static_cast<double>(rows);
+    xent(a);
+    RowsArgs sm{};
+    sm.x = a.x;
+    sm.x_rs = row_bytes;
+    sm.x_cs = e;
+    sm.out = probs_.data() + r0 * row_bytes;
+    sm.out_rs = row_bytes;
+    sm.out_cs = e;
+    sm.rows = r1 - r0;
+    sm.cols = classes;
+    softmax(sm);
+    int64_t hits = 0;
+    dispatch_dtype(dtype_, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_floating_point_v<T>) {
+        const T* p = reinterpret_cast<const T*>(probs_.data());
+        for (int64_t i = r0; i < r1; ++i) {
+          const int64_t truth =
+              target.ndim() == 2 ? argmax_row(reinterpret_cast<const T*>(target.data() + i * target.strides[0]), classes)
+                                 : reinterpret_cast<const int64_t*>(target.data())[i];
+          hits += argmax_row(p + i * classes, classes) == truth;
+        }
+      }
+    });
+    correct += hits;
   });
-  return r;
+  Tensor mean = reduce(ReduceOp::mean, first_rows(row_loss_, rows), {}, true, false);
+  return {dtype_ == DType::Float64 ? *reinterpret_cast<const double*>(mean.data())
+                                   : *reinterpret_cast<const float*>(mean.data()),
+          correct.load()};
 }
 
 void DenseStack::update(int64_t var, const Tensor& param, const Tensor& grad, const std::vector<double>& h) {
@@ -337,13 +367,18 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
   // Backward and update, last layer first (Note [Compiled dense stack]).
   int64_t var = static_cast<int64_t>(slots_.size());
   for (int64_t l = layers() - 1; l >= 0; --l) {
-    if (l + 1 < layers() && acts_[l] != Activation::linear)
-      ew_binary(activation_grad_op(acts_[l]), dz, first_rows(outs_[l], rows), &dz);
+    // dz is dL/dz_l: from the loss for the last layer, else dY_l with the
+    // activation's derivative folded in by the epilogue below.
     const Tensor in = l == 0 ? x0 : first_rows(outs_[l - 1], rows);
     Tensor din;
     if (l > 0) {
+      // dY_{l-1} = dz W_l^T, and dz_{l-1} = act'(Y_{l-1}) * dY_{l-1} on each
+      // finished block while it is in cache (Note [GEMM epilogue]).
       din = first_rows(douts_[l - 1], rows);
-      gemm_2d(dz, tensor_transpose(kernels_[l], {}), din);
+      ActGradEpilogue g{din.data(), in.data(), din.strides[0], in.strides[0], in.elsize(),
+                        kernels().binary[static_cast<int>(activation_grad_op(acts_[l - 1]))][static_cast<int>(dtype_)]};
+      const GemmEpilogue epi{&act_grad_epilogue, &g};
+      gemm_2d(dz, tensor_transpose(kernels_[l], {}), din, false, acts_[l - 1] != Activation::linear ? &epi : nullptr);
     }
     // dW_l; after the first layer dropped zero input columns, only the kept
     // columns' rows (the others are exactly 0: Note [Zero input columns]).

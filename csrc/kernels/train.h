@@ -8,22 +8,25 @@
 // optimizer. DenseStack runs a whole step in one call, on buffers it keeps:
 //   gather   rows order[start, stop) of x (or the rows start..stop) into the
 //            batch buffer, converting the dtype (uint8 pixels, say) on the way;
-//   forward  Y_l = act_l(X_l W_l + b_l), nn_dense's steps (the GEMM onto the
-//            broadcast bias, the activation in place), the last layer linear;
-//   loss     the fused softmax cross-entropy of the logits (nn_softmax_xent):
-//            per-row losses and dZ = (softmax - target) / batch in one pass;
-//            the batch mean, and how many rows the argmax of the softmax got
-//            right (Keras' accuracy);
-//   backward for l = L..1: dZ_l = act_l'(Y_l) * dY_l in place; then
-//            dY_{l-1} = dZ_l W_l^T (before W_l changes), dW_l = X_l^T dZ_l,
-//            db_l = the batch sum of dZ_l;
+//   forward  Y_l = act_l(X_l W_l + b_l) by nn_dense_into, as the Dense layer
+//            runs it (bias and activation in the GEMM's epilogue; the first
+//            layer drops the input columns that are zero in the whole batch,
+//            Note [Zero input columns]); the last layer stays linear;
+//   loss     the fused softmax cross-entropy row kernel on the logits: per-row
+//            losses and dZ = (softmax - target) / batch in one pass; the batch
+//            mean, and how many rows the argmax of the softmax got right
+//            (Keras' accuracy);
+//   backward for l = L..1: dY_{l-1} = dZ_l W_l^T (before W_l changes), with
+//            dZ_{l-1} = act'(Y_{l-1}) * dY_{l-1} applied by that GEMM's
+//            epilogue; dW_l = X_l^T dZ_l (for the first layer only the rows of
+//            the kept columns: the others are exactly 0); db_l = the batch sum;
 //   update   W_l and b_l right away, with the fused optimizer pass (Note
 //            [Fused optimizer updates]), while the gradient is still in cache.
-// Every step is the same kernel on the same shapes and strides as the Python
-// path takes (ops.dense, ops.softmax_cross_entropy, Optimizer.update_step),
-// so the two give the same numbers: the Python path is the reference the
-// tests compare this with, and the route for every model this does not
-// cover (pynn/models.py decides, Note [Training step]).
+// Every step is the same arithmetic on the same values as the Python path
+// (ops.dense, ops.softmax_cross_entropy, Optimizer.update_step), so the two
+// give the same numbers bit for bit: the Python path is the reference the
+// tests compare this with, and the route for every model this does not cover
+// (pynn/_compiled.py decides, Note [Training step] in pynn/models.py).
 #pragma once
 
 #include <mutex>
