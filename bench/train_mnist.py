@@ -16,10 +16,13 @@ alternating pynn, NumPy, (PyTorch), with a settle pause before every timed epoch
   twice: "numpy" as from-scratch code usually writes it (every expression a new
   array) and "numpy-inplace" with every buffer reused (float32 throughout);
 - PyTorch and Keras 3 on JAX when installed (optional peers; Keras runs in a
-  child process so that KERAS_BACKEND does not leak into this one).
+  child process, an epoch per request, so that KERAS_BACKEND and JAX's threads
+  stay out of this one while it still alternates with the other sides).
 
 Also measured in the same run: the 2048^3 float32 GEMM rate of NumPy and pynn and
-the floor it implies (FLOPs per epoch / the best rate); predict and evaluate of the
+the floor it implies (FLOPs per epoch / the best rate), and the "work floor" of
+the products pynn actually runs (its first layer skips the pixel columns that are
+zero in the whole batch); predict and evaluate of the
 10000 test images and predict of one image; test accuracy after N epochs of both;
 that the NumPy network and pynn agree step for step from the same weights; and the
 memory of a pynn training process (a child that loads the data and fits one epoch).
@@ -60,6 +63,22 @@ def flops_per_epoch(n):
     """
     macs = N_IN * HIDDEN + HIDDEN * N_OUT
     return n * 2 * (macs + macs + HIDDEN * N_OUT)
+
+
+def nonzero_fraction(x, seed=0):
+    """The mean fraction of the 784 pixel columns that are nonzero somewhere in a shuffled batch
+    of BATCH images: pynn's first layer multiplies only those (Note [Zero input columns] in
+    csrc/kernels/nn.h), so its GEMM work per epoch is this fraction of the dense count."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    kept = [np.count_nonzero(x[order[s:s + BATCH]].any(axis=0)) for s in range(0, len(x), BATCH)]
+    return float(np.mean(kept)) / N_IN
+
+
+def work_flops_per_epoch(n, fraction):
+    """FLOPs of the products pynn runs: the first layer's forward and weight gradient over the
+    nonzero columns only, the rest as flops_per_epoch counts it."""
+    first = n * 2 * N_IN * HIDDEN
+    return flops_per_epoch(n) - 2 * first * (1 - fraction)
 
 
 def load_mnist():
@@ -293,40 +312,59 @@ def torch_epoch_fn(x, y):
 
 
 KERAS_CHILD = """
-import json, sys, time
+import sys, time
 import numpy as np, keras
 data = np.load(sys.argv[1])
-x, y, repeats, settle = data["x"], data["y"], int(sys.argv[2]), float(sys.argv[3])
+x, y = data["x"], data["y"]
 model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512, activation="relu"),
                           keras.layers.Dense(10, activation="softmax")])
 model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="sparse_categorical_crossentropy",
               metrics=["accuracy"])
 model.fit(x, y, batch_size=128, epochs=1, verbose=0)  # warm-up and compilation
-times = []
-for _ in range(repeats):
-    time.sleep(settle)
+print("ready", keras.backend.backend(), keras.__version__, flush=True)
+for line in sys.stdin:  # one epoch per request, timed here
     t = time.perf_counter()
     model.fit(x, y, batch_size=128, epochs=1, verbose=0)
-    times.append(time.perf_counter() - t)
-print(json.dumps({"times": times, "backend": keras.backend.backend(), "version": keras.__version__}))
+    print(time.perf_counter() - t, flush=True)
 """
 
 
-def keras_jax_epochs(x, y, repeats):
-    """Epoch times of Keras 3 on JAX in a child process (timed after the other sides, not
-    alternated), a message when it failed, or None when keras or jax is missing."""
-    env = dict(os.environ, KERAS_BACKEND="jax")
-    if subprocess.run([sys.executable, "-c", "import keras, jax"], env=env, capture_output=True).returncode:
+class KerasJax:
+    """Keras 3 on JAX in a child process (so KERAS_BACKEND and JAX's threads stay out of this
+    one) that runs an epoch per request: a side like the others, alternated with them. start()
+    returns None when it runs, else why not."""
+
+    def __init__(self, x, y):
+        self.x, self.y, self.proc, self.dir = x, y, None, None
+
+    def start(self):
+        env = dict(os.environ, KERAS_BACKEND="jax")
+        if subprocess.run([sys.executable, "-c", "import keras, jax"], env=env, capture_output=True).returncode:
+            return "not installed (pip install keras jax)"
+        self.dir = tempfile.TemporaryDirectory()
+        path = os.path.join(self.dir.name, "mnist.npz")
+        np.savez(path, x=self.x, y=self.y)
+        self.proc = subprocess.Popen([sys.executable, "-c", KERAS_CHILD, path], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            self.stop()
+            return f"failed: {line.strip() or 'no answer'}"
         return None
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "mnist.npz")
-        np.savez(path, x=x, y=y)
-        out = subprocess.run([sys.executable, "-c", KERAS_CHILD, path, str(repeats), str(SETTLE)],
-                             env=env, capture_output=True, text=True)
-    if out.returncode:
-        lines = out.stderr.strip().splitlines()
-        return f"failed: {lines[-1] if lines else 'exit code %d' % out.returncode}"
-    return json.loads(out.stdout.strip().splitlines()[-1])["times"]
+
+    def epoch(self):
+        self.proc.stdin.write("epoch\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        if self.dir is not None:
+            self.dir.cleanup()
+            self.dir = None
 
 
 # ---------------------------------------------------------------- measurements
@@ -480,6 +518,9 @@ def run(args):
     rates = gemm_rates()
     result["gemm_gflops"] = rates
     result["floor_s"] = flops_per_epoch(n) / (max(rates.values()) * 1e9)
+    result["nonzero_columns"] = nonzero_fraction(x)
+    result["work_flops_per_epoch"] = work_flops_per_epoch(n, result["nonzero_columns"])
+    result["work_floor_s"] = result["work_flops_per_epoch"] / (max(rates.values()) * 1e9)
 
     model, net, naive = build_pynn_model(0), NumpyMLP(0), NumpyIdiomaticMLP(0)
     sides = {"pynn": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0),
@@ -494,15 +535,16 @@ def run(args):
             peers["torch"] = "not installed (pip install torch==2.13.0)"
         else:
             sides["torch"] = torch_epoch
-    epoch_times = time_alternating(sides, args.repeats)
-    if not args.skip_peers:
-        keras = keras_jax_epochs(x, y, args.repeats)
-        if keras is None:
-            peers["keras-jax"] = "not installed (pip install keras jax)"
-        elif isinstance(keras, str):
-            peers["keras-jax"] = keras
-        else:
-            epoch_times["keras-jax"] = keras
+    keras = KerasJax(x, y)
+    why = None if args.skip_peers else keras.start()
+    if why:
+        peers["keras-jax"] = why
+    elif not args.skip_peers:
+        sides["keras-jax"] = keras.epoch
+    try:
+        epoch_times = time_alternating(sides, args.repeats)
+    finally:
+        keras.stop()
     result["epoch_times_s"] = epoch_times
     result["epoch_s"] = {k: float(np.median(v)) for k, v in epoch_times.items()}
     result["peers"] = peers
@@ -552,8 +594,11 @@ def print_table(r):
         print(f"{k:<15}{v:>8.3f}   {v / med['pynn']:>9.2f}  {target:<8}{min(times):>6.3f}-{max(times):.3f}")
     for k, why in r["peers"].items():
         print(f"{k:<15}{'-':>8}   {why}")
+    print(f"{'work floor':<15}{r['work_floor_s']:>8.3f}   (pynn's first layer multiplies only the pixel columns "
+          f"nonzero in the batch, {r['nonzero_columns']:.0%} of them: {r['work_flops_per_epoch'] / 1e9:.1f} GFLOP)")
     numpy_floor = r["flops_per_epoch"] / (rates["numpy"] * 1e9)
-    print(f"pynn epoch / floor: {med['pynn'] / floor:.2f} (target <= 1.25);  numpy-inplace epoch / floor at "
+    print(f"pynn epoch / floor: {med['pynn'] / floor:.2f} (target <= 1.25), / work floor: "
+          f"{med['pynn'] / r['work_floor_s']:.2f};  numpy-inplace epoch / floor at "
           f"NumPy's own GEMM rate ({numpy_floor:.3f} s): {med['numpy-inplace'] / numpy_floor:.2f}")
 
     print(f"\n{'inference (batch 32)':<22}{'pynn':>10}{'numpy':>12}{'numpy/pynn':>12}  target (pynn)")
