@@ -127,6 +127,18 @@ void dense_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t col
   }
 }
 
+// How many of p[0, n) are inf or NaN (all exponent bits set), on the bits so
+// the loop vectorises.
+template <class T>
+int64_t count_non_finite(const T* p, int64_t n) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr Bits kExp = sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
+  const Bits* __restrict b = reinterpret_cast<const Bits*>(p);
+  Bits count = 0;
+  for (int64_t i = 0; i < n; ++i) count += Bits((b[i] & kExp) == kExp);
+  return static_cast<int64_t>(count);
+}
+
 // The columns of x (rows x k, unit column stride) with a nonzero (or NaN) in
 // some row (Note [Zero input columns]). Written on the bits so the loop
 // vectorises: x is nonzero where its bits without the sign are.
@@ -161,22 +173,18 @@ std::vector<int64_t> nonzero_columns(const Tensor& x) {
 // one holds an inf or NaN (then 0 * w is NaN: the columns must stay).
 template <class T>
 bool copy_kept_rows(const Tensor& w, const std::vector<int64_t>& keep, const Tensor& dst) {
-  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  constexpr Bits kExp = sizeof(T) == 4 ? Bits(0x7f800000u) : Bits(0x7ff0000000000000ull);
   const int64_t k = w.shape[0], units = w.shape[1];
   std::vector<int64_t> slot(static_cast<size_t>(k), -1);  // row of dst, -1: left out
   for (size_t i = 0; i < keep.size(); ++i) slot[keep[i]] = static_cast<int64_t>(i);
   std::atomic<bool> finite{true};
   parallel_for(k, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
-    Bits nonfinite = 0;  // how many elements have all exponent bits set: inf and NaN
+    int64_t nonfinite = 0;
     for (int64_t r = r0; r < r1; ++r) {
       const char* src = w.data() + r * w.strides[0];
-      if (slot[r] >= 0) {
+      if (slot[r] >= 0)
         std::memcpy(dst.data() + slot[r] * dst.strides[0], src, static_cast<size_t>(units * w.elsize()));
-      } else {
-        const Bits* __restrict wr = reinterpret_cast<const Bits*>(src);
-        for (int64_t j = 0; j < units; ++j) nonfinite += Bits((wr[j] & kExp) == kExp);
-      }
+      else
+        nonfinite += count_non_finite(reinterpret_cast<const T*>(src), units);
     }
     if (nonfinite) finite = false;
   });
@@ -200,6 +208,14 @@ void copy_columns(const Tensor& src, const std::vector<int64_t>& keep, const Ten
 constexpr int64_t kZeroColumnsMinWork = int64_t(1) << 20;  // multiply-adds; below, the scan is not worth it
 
 }  // namespace
+
+bool nn_all_finite(const Tensor& t) {
+  return dispatch_dtype(t.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) return count_non_finite(reinterpret_cast<const T*>(t.data()), t.numel()) == 0;
+    return true;
+  });
+}
 
 void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
                    DenseColumns* cols) {

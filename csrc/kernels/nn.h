@@ -51,6 +51,9 @@ struct DenseColumns {
   Tensor x;                   // x[:, keep], contiguous
 };
 
+// Whether a contiguous tensor holds no inf or NaN (true for integers).
+bool nn_all_finite(const Tensor& t);
+
 // The forward into y (n, units), contiguous rows; b contiguous or null; no
 // checks (nn_dense and DenseStack check). softmax is left to the caller.
 // cols, when given, receives what Note [Zero input columns] dropped.

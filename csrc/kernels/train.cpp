@@ -52,21 +52,6 @@ void act_grad_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t 
 constexpr int64_t kAhead = 4;          // rows fetched ahead by gather_rows
 constexpr int64_t kLossGrainRows = 32;  // rows of the loss per thread, at least (exp-heavy rows)
 
-// Whether every element of the contiguous float tensor t is finite.
-bool all_finite(const Tensor& t) {
-  const int64_t n = t.numel();
-  if (t.dtype == DType::Float32) {
-    const uint32_t* p = reinterpret_cast<const uint32_t*>(t.data());
-    uint32_t bad = 0;
-    for (int64_t i = 0; i < n; ++i) bad |= uint32_t((p[i] & 0x7f800000u) == 0x7f800000u);
-    return bad == 0;
-  }
-  const uint64_t* p = reinterpret_cast<const uint64_t*>(t.data());
-  uint64_t bad = 0;
-  for (int64_t i = 0; i < n; ++i) bad |= uint64_t((p[i] & 0x7ff0000000000000ull) == 0x7ff0000000000000ull);
-  return bad == 0;
-}
-
 // Copies `rows` rows of src (a 1-D or 2-D tensor, rows along axis 0) into the
 // contiguous dst, converting the dtype: row r is src row order[start + r], or
 // start + r without an order. Rows go to threads in blocks.
@@ -132,7 +117,8 @@ void DenseStack::set_optimizer(OptimRule rule, std::vector<std::vector<Tensor>> 
   for (int64_t l = 0; l < layers(); ++l) vars += has(biases_[l]) ? 2 : 1;
   PYNN_CHECK(static_cast<int64_t>(slots.size()) == vars, "DenseStack: expected slots for ", vars, " variables, got ",
              slots.size());
-  // What optim_update would refuse, refused now, before any step.
+  // What optim_update would refuse, refused now: update_rows runs the rule's
+  // loop itself, past optim_update's checks.
   int64_t v = 0;
   for (int64_t l = 0; l < layers(); ++l) {
     for (const Tensor* var : {&kernels_[l], &biases_[l]}) {
@@ -382,7 +368,7 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
     }
     // dW_l; after the first layer dropped zero input columns, only the kept
     // columns' rows (the others are exactly 0: Note [Zero input columns]).
-    const bool part_rows = l == 0 && input_cols_.used && all_finite(dz);
+    const bool part_rows = l == 0 && input_cols_.used && nn_all_finite(dz);
     Tensor part;
     if (part_rows) {
       part = tensor_empty(Dims{static_cast<int64_t>(input_cols_.keep.size()), dz.shape[1]}, dtype_);
