@@ -103,6 +103,40 @@ def test_fit_evaluate_predict_match_the_python_path(name, python_path):
     assert ha["loss"][-1] < ha["loss"][0]
 
 
+ZERO_COLUMN_OPTIMIZERS = {
+    "rmsprop": "rmsprop", "sgd": lambda: optimizers.SGD(0.05), "sgd-momentum": lambda: optimizers.SGD(0.05, 0.9),
+    "adagrad": lambda: optimizers.Adagrad(0.05), "adam": "adam",
+    "rmsprop-momentum": lambda: optimizers.RMSprop(momentum=0.5),
+    # epsilon 0: a weight whose gradient was always 0 becomes 0 / 0 = NaN, as Keras' formula says
+    "rmsprop-eps0": lambda: optimizers.RMSprop(epsilon=0.0),
+    "adagrad-eps0": lambda: optimizers.Adagrad(0.05, initial_accumulator_value=0.0, epsilon=0.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZERO_COLUMN_OPTIMIZERS))
+def test_zero_input_columns_update_as_the_python_path(name, python_path):
+    # The rows of the first kernel whose input column is zero in the batch get a zero gradient:
+    # the compiled step updates them from a row of zeros instead of a full gradient (update_rows),
+    # which must leave weights and slots as the Python path does, for every rule.
+    x, y = data(n=256, dim=784, zero_columns=470)
+    x[5, 100] = 1.0  # column 100 is kept in the first batch, left out in the second: its slots are not 0 there
+
+    def run(m):
+        return m.fit(x, y, batch_size=128, epochs=2, shuffle=False, verbose=0).history
+
+    opt = ZERO_COLUMN_OPTIMIZERS[name]
+    (ha, a), (hb, b) = both(lambda: model(dim=784, hidden=("relu",), units=64, optimizer=opt), run, python_path)
+    assert_same_weights(a, b)  # NaN where the Python path has NaN (the eps0 cases)
+    slots_a, slots_b = a.optimizer.variables(), b.optimizer.variables()
+    assert len(slots_a) == len(slots_b)
+    for sa, sb in zip(slots_a, slots_b):
+        np.testing.assert_array_equal(np.asarray(sa), np.asarray(sb))
+    if name.endswith("eps0"):
+        assert np.isnan(a.layers[0].get_weights()[0][200:470]).all()
+    else:
+        assert ha == hb
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_zero_input_columns_train_as_the_python_path(dtype, python_path):
     # 300 inputs of 784 "pixels", 60% of the columns zero in every sample: the first layer drops them
