@@ -69,11 +69,7 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target_in, double scale
     PYNN_CHECK(target.ndim() == 1 && target.shape[0] == n, op, ": integer labels of shape ", target.shape,
                " do not match logits of shape ", logits.shape, " (expected (", n, ",))");
     if (target.dtype != DType::Int64) target = ew_astype(target, DType::Int64);
-    if (n > 0) {
-      int64_t lo = *reinterpret_cast<int64_t*>(reduce(ReduceOp::min, target, {}, true, false).data());
-      int64_t hi = *reinterpret_cast<int64_t*>(reduce(ReduceOp::max, target, {}, true, false).data());
-      PYNN_CHECK(lo >= 0 && hi < k, op, ": labels must lie in [0, ", k, "), got values from ", lo, " to ", hi);
-    }
+    nn_check_labels(op, target, k);
     kind = RowsKernel::xent_labels;
   }
   *loss = tensor_empty(Dims{n}, logits.dtype);
@@ -100,32 +96,6 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target_in, double scale
 }
 
 namespace {
-
-// The bias and the activation of a dense layer, applied by the GEMM's
-// epilogue to each finished block of y (Note [Dense layer]).
-struct DenseEpilogue {
-  char* y;
-  int64_t y_rs, e;
-  const char* bias;  // null: no bias
-  InnerLoop add;     // (out, a, b)
-  InnerLoop act;     // (out, x); null: linear (or softmax, applied after)
-};
-
-void dense_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
-  const DenseEpilogue& d = *static_cast<const DenseEpilogue*>(ctx);
-  const int64_t s3[3] = {d.e, d.e, d.e};
-  for (int64_t r = i0; r < i0 + rows; ++r) {
-    char* row = d.y + r * d.y_rs + j0 * d.e;
-    if (d.bias) {
-      char* p[3] = {row, row, const_cast<char*>(d.bias) + j0 * d.e};
-      d.add(p, s3, cols);
-    }
-    if (d.act) {
-      char* p[2] = {row, row};
-      d.act(p, s3, cols);
-    }
-  }
-}
 
 // How many of p[0, n) are inf or NaN (all exponent bits set), on the bits so
 // the loop vectorises.
@@ -209,6 +179,45 @@ constexpr int64_t kZeroColumnsMinWork = int64_t(1) << 20;  // multiply-adds; bel
 
 }  // namespace
 
+UnaryOp nn_activation_op(Activation act) {
+  PYNN_ASSERT(act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh,
+              "nn_activation_op: not an element-wise activation");
+  return act == Activation::relu ? UnaryOp::relu : act == Activation::sigmoid ? UnaryOp::sigmoid : UnaryOp::tanh;
+}
+
+BinaryOp nn_activation_grad_op(Activation act) {
+  PYNN_ASSERT(act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh,
+              "nn_activation_grad_op: not an element-wise activation");
+  return act == Activation::relu      ? BinaryOp::relu_grad
+         : act == Activation::sigmoid ? BinaryOp::sigmoid_grad
+                                      : BinaryOp::tanh_grad;
+}
+
+void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+  const ElementwiseEpilogue& d = *static_cast<const ElementwiseEpilogue*>(ctx);
+  const int64_t s[3] = {d.e, d.e, d.e};
+  for (int64_t r = i0; r < i0 + rows; ++r) {
+    char* row = d.c + r * d.c_rs + j0 * d.e;
+    if (d.binary) {
+      char* p[3] = {row, row, const_cast<char*>(d.operand) + r * d.operand_rs + j0 * d.e};
+      d.binary(p, s, cols);
+    }
+    if (d.unary) {
+      char* p[2] = {row, row};
+      d.unary(p, s, cols);
+    }
+  }
+}
+
+void nn_check_labels(const char* op, const Tensor& labels, int64_t classes) {
+  const int64_t n = labels.shape[0], s = labels.strides[0] / 8;
+  if (n == 0) return;
+  const int64_t* p = reinterpret_cast<const int64_t*>(labels.data());
+  int64_t lo = p[0], hi = p[0];
+  for (int64_t i = 1; i < n; ++i) lo = std::min(lo, p[i * s]), hi = std::max(hi, p[i * s]);
+  PYNN_CHECK(lo >= 0 && hi < classes, op, ": labels must lie in [0, ", classes, "), got values from ", lo, " to ", hi);
+}
+
 bool nn_all_finite(const Tensor& t) {
   return dispatch_dtype(t.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -219,14 +228,14 @@ bool nn_all_finite(const Tensor& t) {
 
 void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
                    DenseColumns* cols) {
+  // The bias (a row of stride 0 added to every row) and the activation,
+  // applied to each finished block of y (Note [Dense layer]).
   const int t = static_cast<int>(y.dtype);
-  const UnaryOp op = act == Activation::relu ? UnaryOp::relu : act == Activation::sigmoid ? UnaryOp::sigmoid
-                                                                                           : UnaryOp::tanh;
   const bool elementwise = act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh;
-  DenseEpilogue d{y.data(), y.strides[0], y.elsize(), b ? b->data() : nullptr,
-                  kernels().binary[static_cast<int>(BinaryOp::add)][t],
-                  elementwise ? kernels().unary[static_cast<int>(op)][t] : nullptr};
-  const GemmEpilogue epi{&dense_epilogue, &d};
+  const ElementwiseEpilogue d{y.data(), y.strides[0], y.elsize(), b ? b->data() : nullptr, 0,
+                              b ? kernels().binary[static_cast<int>(BinaryOp::add)][t] : nullptr,
+                              elementwise ? kernels().unary[static_cast<int>(nn_activation_op(act))][t] : nullptr};
+  const GemmEpilogue epi{&nn_elementwise_epilogue, const_cast<ElementwiseEpilogue*>(&d)};
   const GemmEpilogue* e = b || elementwise ? &epi : nullptr;
   if (cols) cols->used = false;
   const int64_t rows = x.shape[0], k = x.shape[1], units = w.shape[1];
@@ -284,9 +293,9 @@ void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const
   Tensor dz;
   switch (act) {
     case Activation::linear: dz = g; break;
-    case Activation::relu: dz = ew_binary(BinaryOp::relu_grad, g, y, nullptr); break;
-    case Activation::sigmoid: dz = ew_binary(BinaryOp::sigmoid_grad, g, y, nullptr); break;
-    case Activation::tanh: dz = ew_binary(BinaryOp::tanh_grad, g, y, nullptr); break;
+    case Activation::relu:
+    case Activation::sigmoid:
+    case Activation::tanh: dz = ew_binary(nn_activation_grad_op(act), g, y, nullptr); break;
     case Activation::softmax: {
       // dz = y * (dy - sum(dy * y) per row)
       Tensor gy = ew_binary(BinaryOp::multiply, g, y, nullptr);

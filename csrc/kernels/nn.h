@@ -51,6 +51,30 @@ struct DenseColumns {
   Tensor x;                   // x[:, keep], contiguous
 };
 
+// The element-wise op of an activation (relu, sigmoid, tanh) and the op of
+// its derivative from the output (relu_grad, sigmoid_grad, tanh_grad).
+UnaryOp nn_activation_op(Activation act);
+BinaryOp nn_activation_grad_op(Activation act);
+
+// A GEMM epilogue (Note [GEMM epilogue]) of element-wise loops over each
+// finished block of C, row by row: C = unary(binary(C, operand)), either
+// loop optional. The operand's rows are operand_rs bytes apart: 0 for a row
+// broadcast to every row (a bias), C's own row stride for a matrix (the
+// activation output of a derivative). ctx: a const ElementwiseEpilogue*.
+struct ElementwiseEpilogue {
+  char* c;
+  int64_t c_rs, e;  // C's row stride and the element size, bytes
+  const char* operand;
+  int64_t operand_rs;
+  InnerLoop binary;  // (out, c, operand) or null
+  InnerLoop unary;   // (out, c) or null
+};
+void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols);
+
+// Class labels (a 1-D int64 tensor) in [0, classes), else a ValueError that
+// names op and the range found.
+void nn_check_labels(const char* op, const Tensor& labels, int64_t classes);
+
 // Whether a contiguous tensor holds no inf or NaN (true for integers).
 bool nn_all_finite(const Tensor& t);
 

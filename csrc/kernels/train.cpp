@@ -24,31 +24,6 @@ Tensor first_rows(const Tensor& buf, int64_t rows) {
 
 bool has(const Tensor& t) { return t.storage != nullptr; }
 
-BinaryOp activation_grad_op(Activation act) {
-  return act == Activation::relu      ? BinaryOp::relu_grad
-         : act == Activation::sigmoid ? BinaryOp::sigmoid_grad
-                                      : BinaryOp::tanh_grad;
-}
-
-// dY *= act'(Y) on a finished block of dY, the activation's derivative from
-// its output (relu_grad, sigmoid_grad, tanh_grad), as ew_binary would.
-struct ActGradEpilogue {
-  char* dy;
-  const char* y;
-  int64_t dy_rs, y_rs, e;
-  InnerLoop loop;  // (out, dy, y)
-};
-
-void act_grad_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
-  const ActGradEpilogue& g = *static_cast<const ActGradEpilogue*>(ctx);
-  const int64_t s[3] = {g.e, g.e, g.e};
-  for (int64_t r = i0; r < i0 + rows; ++r) {
-    char* d = g.dy + r * g.dy_rs + j0 * g.e;
-    char* p[3] = {d, d, const_cast<char*>(g.y) + r * g.y_rs + j0 * g.e};
-    g.loop(p, s, cols);
-  }
-}
-
 constexpr int64_t kAhead = 4;          // rows fetched ahead by gather_rows
 constexpr int64_t kLossGrainRows = 32;  // rows of the loss per thread, at least (exp-heavy rows)
 
@@ -171,7 +146,7 @@ void DenseStack::reserve(int64_t rows, bool training) {
 
 Tensor DenseStack::gather_x(const Tensor& x, const Tensor* order, int64_t start, int64_t rows) {
   // Rows already contiguous in the compute dtype need no copy.
-  if (!order && x.dtype == dtype_ && x.strides[1] == x.elsize() && x.strides[0] == x.shape[1] * x.elsize()) {
+  if (!order && x.dtype == dtype_ && x.is_contiguous()) {
     Tensor v = x;
     v.offset += start * x.strides[0];
     v.shape[0] = rows;
@@ -194,13 +169,7 @@ Tensor DenseStack::gather_y(const Tensor& y, const Tensor* order, int64_t start,
     dst.strides = Dims{8};
   }
   gather_rows(y, dst, order, start, rows);
-  if (y.ndim() == 1) {
-    const int64_t* label = reinterpret_cast<const int64_t*>(dst.data());
-    int64_t lo = label[0], hi = label[0];
-    for (int64_t i = 1; i < rows; ++i) lo = label[i] < lo ? label[i] : lo, hi = label[i] > hi ? label[i] : hi;
-    PYNN_CHECK(lo >= 0 && hi < classes, "softmax_cross_entropy: labels must lie in [0, ", classes, "), got values from ",
-               lo, " to ", hi);
-  }
+  if (y.ndim() == 1) nn_check_labels("softmax_cross_entropy", dst, classes);
   return dst;
 }
 
@@ -361,10 +330,14 @@ DenseStack::Result DenseStack::train(const Tensor& x, const Tensor& y, const Ten
       // dY_{l-1} = dz W_l^T, and dz_{l-1} = act'(Y_{l-1}) * dY_{l-1} on each
       // finished block while it is in cache (Note [GEMM epilogue]).
       din = first_rows(douts_[l - 1], rows);
-      ActGradEpilogue g{din.data(), in.data(), din.strides[0], in.strides[0], in.elsize(),
-                        kernels().binary[static_cast<int>(activation_grad_op(acts_[l - 1]))][static_cast<int>(dtype_)]};
-      const GemmEpilogue epi{&act_grad_epilogue, &g};
-      gemm_2d(dz, tensor_transpose(kernels_[l], {}), din, false, acts_[l - 1] != Activation::linear ? &epi : nullptr);
+      const bool act = acts_[l - 1] != Activation::linear;
+      const ElementwiseEpilogue g{
+          din.data(), din.strides[0], din.elsize(), in.data(), in.strides[0],
+          act ? kernels().binary[static_cast<int>(nn_activation_grad_op(acts_[l - 1]))][static_cast<int>(dtype_)]
+              : nullptr,
+          nullptr};
+      const GemmEpilogue epi{&nn_elementwise_epilogue, const_cast<ElementwiseEpilogue*>(&g)};
+      gemm_2d(dz, tensor_transpose(kernels_[l], {}), din, false, act ? &epi : nullptr);
     }
     // dW_l; after the first layer dropped zero input columns, only the kept
     // columns' rows (the others are exactly 0: Note [Zero input columns]).
