@@ -5,12 +5,17 @@
 namespace pynn {
 namespace {
 
+// Only the tables of ISAs this CPU can run are filled: a fill function is
+// compiled with its ISA's flags, so the compiler may use that ISA's registers
+// even to store the function pointers (AVX-512 stores raised SIGILL on Zen 3).
+// An unfilled table is never read: cpu_isa() never exceeds cpu_isa_supported().
 struct Tables {
-  KernelTable generic, avx2, avx512;
+  KernelTable generic{}, avx2{}, avx512{};
   Tables() {
     fill_kernel_table_generic(&generic);
-    fill_kernel_table_avx2(&avx2);
-    fill_kernel_table_avx512(&avx512);
+    CpuIsa best = cpu_isa_supported();
+    if (best >= CpuIsa::Avx2) fill_kernel_table_avx2(&avx2);
+    if (best >= CpuIsa::Avx512) fill_kernel_table_avx512(&avx512);
   }
 };
 
