@@ -99,9 +99,11 @@ def _targets(model, y, classes, last_act):
     if any(type(m) is not _ACCURACY[kind] for m in model.metrics):
         return None
     if kind == "sparse":
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.reshape(y.shape[0])
-        if y.ndim != 1 or y.dtype == np.bool_:
+        try:
+            y = losses.sparse_labels(y, (y.shape[0], classes), "fit")  # Note [Target rank]
+        except ValueError:
+            return None  # the Python path raises the error
+        if y.dtype == np.bool_:
             return None
     elif y.shape != (y.shape[0], classes):
         return None

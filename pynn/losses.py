@@ -7,6 +7,8 @@ log). The classes send cross-entropies from logits to the fused kernels
 and its gradient.
 """
 
+import numpy as np
+
 from . import ops
 from .utils import snake_case
 from .tensor import tensor as _tensor
@@ -21,30 +23,93 @@ __all__ = [
 EPSILON = 1e-7
 
 
-def _pair(y_true, y_pred):
+# Note [Target rank]
+# Keras brings the targets to the prediction's rank before any loss or metric: a
+# trailing size-1 axis is squeezed from, or added to, whichever side has one rank
+# more. Without it a (n,) target against a Dense(1) output (n, 1) broadcasts to
+# (n, n) and the model trains silently wrong. `match_rank` is that rule, and
+# `sparse_labels` its form for class indices (labels (n, 1) or (n,) against
+# scores (n, classes)); every loss, metric and the compiled training step use
+# these two. They only read .ndim/.shape and call .reshape, so they work on
+# Tensors (recorded on the tape) and NumPy arrays alike.
+
+
+def match_rank(x1, x2, expand_rank_1=True):
+    """x1 and x2 with their ranks made equal when they differ by one and the longer one
+    ends in a size-1 axis: that axis is squeezed, or, when the shorter one is 1-D and
+    expand_rank_1, a size-1 axis is added to the shorter one (Keras'
+    squeeze_or_expand_to_same_rank). Any other pair is returned unchanged."""
+    r1, r2 = x1.ndim, x2.ndim
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            x2 = x2.reshape(tuple(x2.shape) + (1,))
+        else:
+            x1 = x1.reshape(tuple(x1.shape[:-1]))
+    elif r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            x1 = x1.reshape(tuple(x1.shape) + (1,))
+        else:
+            x2 = x2.reshape(tuple(x2.shape[:-1]))
+    return x1, x2
+
+
+def sparse_labels(labels, scores_shape, op):
+    """Class-index labels for scores of shape (..., classes): labels of shape (..., 1) lose
+    their last axis; any other shape than scores_shape[:-1] is a ValueError naming op."""
+    scores_shape = tuple(scores_shape)
+    if labels.ndim == len(scores_shape) and labels.ndim and labels.shape[-1] == 1:
+        labels = labels.reshape(tuple(labels.shape[:-1]))
+    if not scores_shape or tuple(labels.shape) != scores_shape[:-1]:
+        raise ValueError(f"{op}: the labels must have the shape of the predictions without their last axis "
+                         f"(or with a last axis of 1): labels {tuple(labels.shape)}, predictions {scores_shape}")
+    return labels
+
+
+def _pair(y_true, y_pred, op, same_shape=False):
+    """y_true and y_pred as tensors of the prediction's float dtype, at the same rank (Note
+    [Target rank]); a ValueError naming op when their shapes do not broadcast together (or,
+    with same_shape, differ: Keras' cross-entropies require equal shapes)."""
     y_pred = ops._as_tensor(y_pred)
     y_true = ops._as_tensor(y_true)
     if y_pred.dtype.is_floating_point and y_true.dtype != y_pred.dtype:
         y_true = y_true.astype(y_pred.dtype)
+    y_true, y_pred = match_rank(y_true, y_pred)
+    check_shapes(op, y_true.shape, y_pred.shape, same_shape)
     return y_true, y_pred
+
+
+def check_shapes(op, true_shape, pred_shape, same_shape=False):
+    """ValueError naming op and both shapes when the target and prediction shapes do not fit."""
+    if tuple(true_shape) == tuple(pred_shape):
+        return
+    fits = not same_shape
+    if fits:
+        try:
+            np.broadcast_shapes(tuple(true_shape), tuple(pred_shape))
+        except ValueError:
+            fits = False
+    if not fits:
+        need = "the same shape" if same_shape else "shapes that broadcast together"
+        raise ValueError(f"{op}: y_true and y_pred must have {need}: y_true {tuple(true_shape)}, "
+                         f"y_pred {tuple(pred_shape)}")
 
 
 def mean_squared_error(y_true, y_pred):
     """mean((y_pred - y_true)^2) over the last axis."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "mean_squared_error")
     return ops.mean(ops.square(ops.subtract(y_pred, y_true)), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """mean(|y_pred - y_true|) over the last axis."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "mean_absolute_error")
     return ops.mean(ops.abs(ops.subtract(y_pred, y_true)), axis=-1)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):
     """mean over the last axis of -(t log p + (1 - t) log(1 - p)); from logits:
     max(x, 0) - x t + log(1 + exp(-|x|))."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "binary_crossentropy", same_shape=True)
     if from_logits:
         x = y_pred
         terms = ops.add(ops.subtract(ops.relu(x), ops.multiply(x, y_true)),
@@ -58,7 +123,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """-sum(t log p) over `axis` with p = y_pred / sum(y_pred) clipped, or log_softmax of logits."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "categorical_crossentropy", same_shape=True)
     if from_logits:
         log_p = ops.log_softmax(y_pred, axis=axis)
     else:
@@ -70,19 +135,14 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     """-log p[label] per sample for integer labels (batch,) and predictions (batch, classes)."""
     y_pred = ops._as_tensor(y_pred)
-    labels = ops._as_tensor(y_true)
-    if labels.ndim == y_pred.ndim:  # Keras accepts labels of shape (batch, 1)
-        labels = ops.squeeze(labels, -1)
-    labels = labels.astype("int64")
-    import numpy as np
-
+    labels = sparse_labels(ops._as_tensor(y_true), y_pred.shape, "sparse_categorical_crossentropy").astype("int64")
     onehot = _tensor(np.eye(y_pred.shape[-1], dtype=y_pred.dtype.dtype)[np.asarray(labels)])
     return categorical_crossentropy(onehot, y_pred, from_logits=from_logits)
 
 
 def kl_divergence(y_true, y_pred):
     """sum(t log(t / p)) over the last axis, both clipped to [1e-7, 1]."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "kl_divergence")
     t = ops.clip(y_true, EPSILON, 1)
     p = ops.clip(y_pred, EPSILON, 1)
     return ops.sum(ops.multiply(t, ops.log(ops.divide(t, p))), axis=-1)
@@ -94,13 +154,13 @@ def _l2_normalize(x, axis):
 
 def cosine_similarity(y_true, y_pred, axis=-1):
     """-sum(normalize(t) * normalize(p)) over `axis` (Keras' loss is the negative similarity)."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "cosine_similarity")
     return ops.negative(ops.sum(ops.multiply(_l2_normalize(y_true, axis), _l2_normalize(y_pred, axis)), axis=axis))
 
 
 def huber(y_true, y_pred, delta=1.0):
     """mean over the last axis of 0.5 e^2 where |e| <= delta, else delta |e| - 0.5 delta^2."""
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, "huber")
     e = ops.subtract(y_pred, y_true)
     a = ops.abs(e)
     quadratic = ops.multiply(ops.square(e), 0.5)
@@ -172,7 +232,8 @@ class BinaryCrossentropy(Loss):
     def __call__(self, y_true, y_pred):
         logits = _logits(y_pred, self.kwargs)
         if logits is not None and self.reduction == "sum_over_batch_size":
-            return ops.sigmoid_binary_cross_entropy(logits, _pair(y_true, logits)[0])  # fused
+            y_true, logits = _pair(y_true, logits, self.name, same_shape=True)
+            return ops.sigmoid_binary_cross_entropy(logits, y_true)  # fused
         return super().__call__(y_true, y_pred)
 
 
@@ -182,7 +243,7 @@ class CategoricalCrossentropy(Loss):
     def __call__(self, y_true, y_pred):
         logits = _logits(y_pred, self.kwargs)
         if logits is not None and self.reduction == "sum_over_batch_size" and logits.ndim == 2:
-            return ops.softmax_cross_entropy(logits, _pair(y_true, logits)[0])  # fused
+            return ops.softmax_cross_entropy(logits, _pair(y_true, logits, self.name, same_shape=True)[0])  # fused
         return super().__call__(y_true, y_pred)
 
 
@@ -191,10 +252,8 @@ class SparseCategoricalCrossentropy(Loss):
 
     def __call__(self, y_true, y_pred):
         logits = _logits(y_pred, self.kwargs)
-        labels = ops._as_tensor(y_true)
         if logits is not None and self.reduction == "sum_over_batch_size" and logits.ndim == 2:
-            if labels.ndim == 2:
-                labels = ops.squeeze(labels, -1)
+            labels = sparse_labels(ops._as_tensor(y_true), logits.shape, self.name)
             if labels.dtype.is_floating_point:  # float class indices (e.g. from a DataFrame), as Keras casts them
                 labels = labels.astype("int64")
             return ops.softmax_cross_entropy(logits, labels)  # fused

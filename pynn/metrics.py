@@ -3,11 +3,13 @@ reset_state(). The per-batch arithmetic runs in pynn ops; the running totals are
 """
 
 from . import ops
+from .losses import check_shapes, match_rank, mean_absolute_error, mean_squared_error, sparse_labels
 from .utils import snake_case
 
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
     "SparseCategoricalAccuracy", "TopKCategoricalAccuracy", "Precision", "Recall", "AUC", "MeanSquaredError",
+    "MeanAbsoluteError",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "get",
 ]
@@ -17,32 +19,44 @@ def _t(x):
     return ops._as_tensor(x)
 
 
+def _aligned(y_true, y_pred, op):
+    """Both as tensors at the same rank (Note [Target rank] in losses.py), shapes checked."""
+    y_true, y_pred = match_rank(_t(y_true), _t(y_pred))
+    check_shapes(op, y_true.shape, y_pred.shape)
+    return y_true, y_pred
+
+
 def accuracy(y_true, y_pred):
     """1.0 where y_true == y_pred (element-wise)."""
-    return ops.equal(_t(y_true), _t(y_pred)).astype("float32")
+    y_true, y_pred = _aligned(y_true, y_pred, "accuracy")
+    return ops.equal(y_true, y_pred).astype("float32")
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """mean over the last axis of (y_pred > threshold) == y_true."""
-    hit = ops.equal(ops.greater(_t(y_pred), threshold), ops.greater(_t(y_true), 0.5))
+    y_true, y_pred = _aligned(y_true, y_pred, "binary_accuracy")
+    hit = ops.equal(ops.greater(y_pred, threshold), ops.greater(y_true, 0.5))
     return ops.mean(hit.astype("float32"), axis=-1)
 
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_pred) == argmax(y_true) over the last axis."""
-    return ops.equal(ops.argmax(_t(y_true), axis=-1), ops.argmax(_t(y_pred), axis=-1)).astype("float32")
-
-
-def _labels(y_true, y_pred):
-    labels = _t(y_true)
-    if labels.ndim == _t(y_pred).ndim:  # (batch, 1) labels, as Keras accepts
-        labels = ops.squeeze(labels, -1)
-    return labels.astype("int64")
+    y_true, y_pred = _t(y_true), _t(y_pred)
+    check_shapes("categorical_accuracy", y_true.shape, y_pred.shape, same_shape=True)
+    return ops.equal(ops.argmax(y_true, axis=-1), ops.argmax(y_pred, axis=-1)).astype("float32")
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
-    """1.0 where argmax(y_pred) equals the integer label."""
-    return ops.equal(_labels(y_true, y_pred), ops.argmax(_t(y_pred), axis=-1)).astype("float32")
+    """1.0 where argmax(y_pred) equals the class index, compared as Keras does (in the
+    float dtype); labels (n, 1) give matches of shape (n, 1)."""
+    y_pred = _t(y_pred)
+    labels = _t(y_true)
+    shape = labels.shape
+    labels = sparse_labels(labels, y_pred.shape, "sparse_categorical_accuracy")
+    if labels.dtype != y_pred.dtype and y_pred.dtype.is_floating_point:
+        labels = labels.astype(y_pred.dtype)
+    matches = ops.equal(labels, ops.argmax(y_pred, axis=-1).astype(labels.dtype)).astype("float32")
+    return matches.reshape(shape) if matches.shape != shape else matches
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
@@ -56,6 +70,25 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     # in_top_k: fewer than k scores strictly greater than the true one.
     greater = ops.sum(ops.greater(pred, _t(true_score[:, None].astype(p.dtype))), axis=-1)
     return ops.less(greater, k).astype("float32")
+
+
+def _per_sample(values, sample_weight):
+    """Keras' reduction of metric values to one (weighted) value per sample: the weights are
+    brought to the values' rank (Note [Target rank]), values beyond the weights' rank are
+    averaged, the weights broadcast to the values; returns (values, weights or None)."""
+    if sample_weight is not None:
+        sample_weight = _t(sample_weight).astype("float64")
+        values, sample_weight = match_rank(values, sample_weight)
+        weight_ndim = sample_weight.ndim
+        if values.ndim > weight_ndim:
+            values = ops.mean(values, axis=tuple(range(weight_ndim, values.ndim)))
+        sample_weight = ops.broadcast_to(sample_weight, values.shape)
+        values = ops.multiply(values, sample_weight)
+        if weight_ndim > 1:
+            sample_weight = ops.mean(sample_weight, axis=tuple(range(1, weight_ndim)))
+    if values.ndim > 1:
+        values = ops.mean(values, axis=tuple(range(1, values.ndim)))
+    return values, sample_weight
 
 
 class Metric:
@@ -93,14 +126,12 @@ class Mean(Metric):
             self.total += float(values) * w
             self.count += w
             return
-        v = _t(values).astype("float64")
-        if sample_weight is None:
-            self.total += float(ops.sum(v))
-            self.count += v.size
+        values, sample_weight = _per_sample(_t(values).astype("float64"), sample_weight)
+        self.total += float(ops.sum(values))
+        if sample_weight is not None:
+            self.count += float(ops.sum(sample_weight))
         else:
-            weighted = ops.multiply(v, _t(sample_weight).astype("float64"))
-            self.total += float(ops.sum(weighted))
-            self.count += float(ops.sum(ops.broadcast_to(_t(sample_weight).astype("float64"), weighted.shape)))
+            self.count += values.shape[0] if values.ndim else 1
 
     def result(self):
         return self.total / self.count if self.count else 0.0
@@ -148,9 +179,12 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 class MeanSquaredError(MeanMetricWrapper):
     def __init__(self, name="mean_squared_error"):
-        from .losses import mean_squared_error
-
         super().__init__(mean_squared_error, name=name)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    def __init__(self, name="mean_absolute_error"):
+        super().__init__(mean_absolute_error, name=name)
 
 
 class _Confusion(Metric):
@@ -164,8 +198,9 @@ class _Confusion(Metric):
         self.tp = self.fp = self.fn = 0.0
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        pred = ops.greater(_t(y_pred), self.threshold)
-        true = ops.greater(_t(y_true), 0.5)
+        y_true, y_pred = _aligned(y_true, y_pred, self.name)
+        pred = ops.greater(y_pred, self.threshold)
+        true = ops.greater(y_true, 0.5)
         w = 1.0 if sample_weight is None else _t(sample_weight)
         self.tp += float(ops.sum(ops.multiply(ops.multiply(pred, true).astype("float64"), w)))
         self.fp += float(ops.sum(ops.multiply(ops.multiply(pred, ops.equal(true, False)).astype("float64"), w)))
@@ -228,6 +263,7 @@ _BY_NAME = {
     "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy, "precision": Precision, "recall": Recall, "auc": AUC,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
 }
 
 
