@@ -39,10 +39,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-import pynn  # noqa: E402
-from pynn import layers  # noqa: E402
+import pynn  # the installed pynn (pip install .), never the source tree beside this script
+from pynn import layers
 
 N_IN, HIDDEN, N_OUT = 784, 512, 10
 BATCH = 128
