@@ -277,8 +277,9 @@ def check_agreement(x, y, x_test, steps=3):
 
 # ---------------------------------------------------------------- optional peers
 
-def torch_epoch_fn(x, y):
-    """One-epoch function of a plain PyTorch loop of the same model, or None without torch.
+def torch_epoch_fn(x, y, threads=2):
+    """One-epoch function of a plain PyTorch loop of the same model on `threads` threads, or
+    None without torch.
 
     torch.optim.RMSprop adds epsilon outside the square root (Keras inside); the work
     is the same, so the timing is comparable, the numbers not bit for bit.
@@ -287,7 +288,7 @@ def torch_epoch_fn(x, y):
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(N_IN, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, N_OUT))
     for m in net:
