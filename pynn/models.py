@@ -316,7 +316,7 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            order = _random.permutation(n) if shuffle else None
+            order = _random._index_order(n) if shuffle else None
             order_t = None if order is None else from_numpy(order)
             for step in range(steps):
                 cbs.on_train_batch_begin(step)

@@ -12,19 +12,21 @@ NumPy's PCG64; pynn only draws the numbers, it does no math with them here.
 
 import numpy as np
 
-from .tensor import from_numpy
+from .tensor import Tensor, from_numpy
 
-__all__ = ["seed", "get_generator", "normal", "uniform", "truncated_normal", "permutation"]
+__all__ = ["seed", "get_generator", "normal", "uniform", "truncated_normal", "permutation",
+           "rand", "randn", "random", "random_sample", "randint", "integers", "choice", "shuffle",
+           "default_rng", "Generator"]
 
 _generator = np.random.default_rng()
 
 
-def seed(n):
-    """Reseeds pynn's generator (also `pynn.utils.set_random_seed`)."""
+def seed(n=None):
+    """Reseeds pynn's generator (also `pynn.utils.set_random_seed`); None seeds it from the OS."""
     global _generator
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+    if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0):
         raise ValueError(f"pynn.random.seed: expected a non-negative integer, got {n!r}")
-    _generator = np.random.default_rng(int(n))
+    _generator = np.random.default_rng(None if n is None else int(n))
 
 
 def get_generator(seed=None):
@@ -70,6 +72,151 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     return _as_tensor(mean + stddev * z, dtype)
 
 
-def permutation(n, seed=None):
+def _index_order(n, seed=None):
     """A random permutation of range(n) as a NumPy int64 array (fit's shuffling)."""
     return get_generator(seed).permutation(int(n))
+
+
+# Note [NumPy-style random]
+# Code written for np.random runs on pynn.random: the functions below take NumPy's
+# arguments and give NumPy's dtypes (float64 for rand/randn/random, int64 for
+# integers), as tensors (or Python scalars where NumPy gives scalars), drawn from
+# the one generator above. Only `normal` and `uniform` keep the Keras signature
+# `(shape, ...)` and float32 (DESIGN.md's contract); `default_rng(seed)` gives a
+# Generator whose normal/uniform take NumPy's (loc, scale, size).
+
+
+def _out(values):
+    """NumPy's result as pynn returns it: a tensor for arrays, the Python scalar for scalars."""
+    if isinstance(values, np.ndarray):
+        return from_numpy(np.ascontiguousarray(values))
+    return values.item() if isinstance(values, np.generic) else values
+
+
+def _sizes(shape, op):
+    """rand(2, 3) / randn(2, 3): each argument a dimension."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        raise TypeError(f"pynn.random.{op}: give the dimensions as separate integers, e.g. {op}(2, 3)")
+    return tuple(_index(d, op, "dimension") for d in shape) or None
+
+
+def _index(v, op, what):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"pynn.random.{op}: {what} must be an integer, got {type(v).__name__}")
+    if v < 0:
+        raise ValueError(f"pynn.random.{op}: negative {what} {v}")
+    return int(v)
+
+
+def _size(size, op):
+    if size is None:
+        return None
+    if isinstance(size, (int, np.integer)):
+        return (_index(size, op, "size"),)
+    return tuple(_index(d, op, "size") for d in size)
+
+
+def _array(a, op):
+    """An array-like or tensor as a NumPy array (no copy for a tensor)."""
+    if isinstance(a, Tensor):
+        return np.asarray(a)
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        raise TypeError(f"pynn.random.{op}: expected numbers, got {type(a).__name__}")
+    return arr
+
+
+class Generator:
+    """NumPy's Generator API over a NumPy PCG64 stream, returning pynn tensors
+    (Note [NumPy-style random]); `pynn.random.default_rng(seed)` makes one."""
+
+    def __init__(self, bit_source=None):
+        self._g = bit_source if isinstance(bit_source, np.random.Generator) else np.random.default_rng(bit_source)
+
+    def random(self, size=None, dtype="float64"):
+        """Floats in [0, 1)."""
+        return _out(self._g.random(_size(size, "random"), dtype=np.dtype(str(dtype))))
+
+    def standard_normal(self, size=None, dtype="float64"):
+        return _out(self._g.standard_normal(_size(size, "standard_normal"), dtype=np.dtype(str(dtype))))
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return _out(self._g.normal(_array(loc, "normal"), _array(scale, "normal"), _size(size, "normal")))
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return _out(self._g.uniform(_array(low, "uniform"), _array(high, "uniform"), _size(size, "uniform")))
+
+    def integers(self, low, high=None, size=None, dtype="int64", endpoint=False):
+        """Integers in [low, high) ([low, high] with endpoint); [0, low) without high."""
+        return _out(self._g.integers(low, high, _size(size, "integers"), dtype=np.dtype(str(dtype)),
+                                     endpoint=endpoint))
+
+    def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
+        """Samples from a (an int n stands for arange(n)), with or without replacement, weighted by p."""
+        a = a if isinstance(a, (int, np.integer)) else _array(a, "choice")
+        p = None if p is None else _array(p, "choice")
+        return _out(self._g.choice(a, _size(size, "choice"), replace=replace, p=p, axis=axis, shuffle=shuffle))
+
+    def permutation(self, x, axis=0):
+        """A shuffled arange(x) for an int, else a shuffled copy of x along axis."""
+        x = x if isinstance(x, (int, np.integer)) else _array(x, "permutation")
+        return _out(self._g.permutation(x, axis=axis))
+
+    def shuffle(self, x, axis=0):
+        """Shuffles x in place along axis (a tensor or a NumPy array)."""
+        if isinstance(x, Tensor):
+            x[...] = from_numpy(self._g.permutation(np.asarray(x), axis=axis))
+        else:
+            self._g.shuffle(x, axis=axis)
+
+
+def default_rng(seed=None):
+    """A new Generator seeded with `seed` (independent of pynn's global generator)."""
+    return Generator(seed)
+
+
+def _global():
+    return Generator(_generator)
+
+
+def rand(*shape):
+    """float64 samples from U[0, 1) of the given dimensions (np.random.rand)."""
+    return _out(_generator.random(_sizes(shape, "rand")))
+
+
+def randn(*shape):
+    """float64 samples from N(0, 1) of the given dimensions (np.random.randn)."""
+    return _out(_generator.standard_normal(_sizes(shape, "randn")))
+
+
+def random(size=None):
+    """float64 samples from U[0, 1) (np.random.random / random_sample)."""
+    return _global().random(size)
+
+
+random_sample = random
+
+
+def integers(low, high=None, size=None, dtype="int64", endpoint=False):
+    """Integers in [low, high) (NumPy Generator.integers)."""
+    return _global().integers(low, high, size, dtype, endpoint)
+
+
+def randint(low, high=None, size=None, dtype="int64"):
+    """Integers in [low, high), or [0, low) without high (np.random.randint)."""
+    return _global().integers(low, high, size, dtype)
+
+
+def choice(a, size=None, replace=True, p=None):
+    """np.random.choice: samples of a (or of arange(a) for an int)."""
+    return _global().choice(a, size, replace, p)
+
+
+def permutation(x, seed=None):
+    """np.random.permutation: a shuffled arange(x) for an int, else a shuffled copy of x, as a tensor."""
+    return Generator(get_generator(seed)).permutation(x)
+
+
+def shuffle(x):
+    """np.random.shuffle: shuffles x in place along its first axis."""
+    _global().shuffle(x)
