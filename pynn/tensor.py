@@ -114,6 +114,51 @@ def __str__(self):
     return str(self.numpy())
 
 
+@_method
+def __format__(self, spec):
+    """f"{loss:.4f}" formats a one-element tensor as its Python scalar; an empty spec is str()."""
+    if not spec:
+        return str(self)
+    if self.ndim != 0:
+        raise TypeError(f"unsupported format string passed to a tensor of shape {self.shape}: "
+                        f"only 0-d tensors take a format spec")
+    return format(self.item(), spec)
+
+
+@_method
+def __round__(self, ndigits=None):
+    """round(t): the Python scalar's round for a 0-d tensor; a rounded copy otherwise."""
+    if self.ndim == 0:
+        return round(self.item(), ndigits)
+    return tensor(np.round(self.numpy(), ndigits or 0))
+
+
+@_method
+def __complex__(self):
+    return complex(self.item())
+
+
+# Note [Pickling tensors]
+# A tensor pickles (and copy.copy / copy.deepcopy's) as its own data: dtype, shape
+# and a C-contiguous copy of the elements, never the storage a view shares. So a
+# view of a large tensor pickles small, and unpickling gives a fresh, writeable,
+# contiguous tensor. Subclasses (Variable) add their own state through __dict__.
+def _rebuild(cls, array, state=None):
+    if cls is Tensor:
+        return tensor(array)
+    t = cls.__new__(cls)
+    Tensor.__init__(t, tensor(array))
+    if state:
+        t.__dict__.update(state)
+    return t
+
+
+@_method
+def __reduce__(self):
+    state = getattr(self, "__dict__", None) or None
+    return _rebuild, (type(self), np.ascontiguousarray(self.numpy()).copy(), state)
+
+
 # ---------------------------------------------------------------- views and copies
 
 @_method
