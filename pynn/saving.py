@@ -8,12 +8,18 @@ model.save(path) writes one ZIP archive (members stored, not compressed):
                    and "paths", their names (a string array)
   optimizer.npz    the optimizer's slot variables in `trainable_variables` order
 save_weights(path) writes weights.npz's content alone. Every file goes to a
-temporary file in the target's directory, is flushed and fsync'ed, then renamed
-over the target: a crash leaves the old file or the new one, never half of one.
-Loading parses JSON and .npz with allow_pickle=False: nothing in a file is ever
-executed. Anything inconsistent (not a zip, a missing member, bad JSON, a
-different number or shape of weights) raises ValueError naming the path and
-what is wrong; a missing file raises FileNotFoundError naming it.
+temporary file `.<target name>.pynn-tmp-<pid>-<random>` in the target's
+directory (created with mode 0o666, so the umask of the moment applies as to
+any new file), is flushed and fsync'ed, renamed over the target, and the
+directory is fsync'ed: a crash leaves the old file or the new one, never half of
+one. A save killed before its rename leaves its temporary; the next save to the
+same target removes those of that exact pattern whose process is gone. An
+OSError (ENOSPC, EACCES, a missing directory) keeps its class and errno and
+names the target.
+Loading trusts nothing in the file (Note [Untrusted model files]): nothing in
+it is ever executed, and anything inconsistent or too large raises ValueError
+naming the path and what is wrong; a missing file raises FileNotFoundError and
+a directory IsADirectoryError, naming it.
 """
 
 import contextvars
@@ -103,7 +109,7 @@ def _naming(e, op, path):
     """The same OSError subclass, its message naming the target."""
     if e.errno is None:
         return type(e)(f"{op}: cannot write {path}: {e}")
-    return type(e)(e.errno, f"{op}: cannot write {path}: {e.strerror}", path)
+    return type(e)(e.errno, f"{op}: {e.strerror}", path)
 
 
 def atomic_write(path, write, op="save"):
@@ -344,7 +350,7 @@ def functional_from_config(cls, config, custom_objects=None):
 #   - every shape number in the config is a non-negative int whose product fits the limit;
 #   - while the model is rebuilt, each layer's add_weight first charges the values it wants
 #     against those the file stores, and refuses when the config asks for more; the weights are
-#     created as zeros, since the file's values replace them.
+#     created uninitialized (no random draws), since the file's values replace them all.
 # Array data is then read in chunks straight into the weights (load_model), or into arrays of
 # the declared size that are assigned once every one has been read and checked (load_weights:
 # the model is unchanged when a file is refused). zipfile never returns more than a member's
@@ -800,7 +806,7 @@ def _check_config_shapes(config, max_items):
         if not isinstance(value, dict):
             continue
         for key, v in value.items():
-            if key in _SHAPE_KEYS and v is not None:
+            if key in _SHAPE_KEYS and (type(v) is int or isinstance(v, list)):  # other values: the layer judges
                 _check_dims(v, key, max_items, minus_one=key == "target_shape")
             elif key in _SIZE_KEYS and type(v) is int and v > max_items:  # the layer judges the rest
                 raise _Corrupt(f"{key} = {v:,} is beyond the limit of {max_items:,} values")
@@ -840,9 +846,9 @@ class _Budget:
                                f"weights before it, {self.used:,} values, more than the {self.items:,} the file "
                                f"stores")
             if args:
-                args = ("zeros",) + args[1:]
+                args = (_uninitialized,) + args[1:]
             else:
-                kwargs["initializer"] = "zeros"
+                kwargs["initializer"] = _uninitialized
             return add_weight(shape, *args, **kwargs)
 
         return charged
@@ -850,6 +856,14 @@ class _Budget:
     def release(self):
         for l in self.guarded:
             vars(l).pop("add_weight", None)
+
+
+def _uninitialized(shape, dtype="float32"):
+    """The initializer of weights the file's values replace: memory never touched (the Variable's
+    own copy is the one allocation that costs), not random draws that are thrown away."""
+    from .tensor import empty
+
+    return empty(tuple(shape), dtype)
 
 
 def _rebuild(config, custom_objects):
