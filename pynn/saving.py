@@ -497,9 +497,11 @@ def _members(zf, what, known, limit):
             raise _Corrupt(f"{what} holds a member {name!r} that the format does not have")
         if name in infos:
             raise _Corrupt(f"{what} holds the member {name!r} twice")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 1:
-            raise _Corrupt(f"{what}: member {name!r} is encrypted or compressed with method {info.compress_type} "
-                           f"(pynn reads stored or deflated members)")
+        if info.flag_bits & 1:
+            raise _Corrupt(f"{what}: member {name!r} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _Corrupt(f"{what}: member {name!r} is compressed with method {info.compress_type} (pynn reads "
+                           f"stored or deflated members)")
         total += info.file_size
         infos[name] = info
     if total > limit:
@@ -522,6 +524,8 @@ def _read_member(zf, info, what, limit):
 def _member_file(src, zf, info, what):
     """A nested .npz member as a seekable file: read in place when stored, else decompressed."""
     if info.compress_type == zipfile.ZIP_STORED:
+        if not 0 <= info.header_offset <= src.size - 30:
+            raise _Corrupt(f"{what}: its zip entry points outside the file")
         header = os.pread(src.file.fileno(), 30, info.header_offset)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
             raise _Corrupt(f"{what}: its local zip header is damaged")
@@ -529,6 +533,11 @@ def _member_file(src, zf, info, what):
             int.from_bytes(header[28:30], "little")
         if info.compress_size != info.file_size or start + info.file_size > src.size:
             raise _Corrupt(f"{what} is truncated or its zip entry is damaged")
+        crc = 0  # read in place, so its CRC is checked here, in one pass of constant memory
+        for at in range(start, start + info.file_size, _CHUNK):
+            crc = zlib.crc32(os.pread(src.file.fileno(), min(_CHUNK, start + info.file_size - at), at), crc)
+        if crc != info.CRC:
+            raise _Corrupt(f"{what} is damaged (Bad CRC-32)")
         return _Window(src.file.fileno(), start, info.file_size)
     with _zip_errors(what):
         return zf.open(info)
@@ -662,13 +671,16 @@ def _weight_name(paths, i):
 
 
 def _check_against(variables, arrays, paths, what, kind="weights"):
+    def name(v, i):
+        return getattr(v, "path", None) or getattr(v, "name", None) or f"{kind[:-1]} {i}"
+
     if len(arrays) != len(variables):
         raise _Corrupt(f"{what} holds {len(arrays)} {kind}, the model has {len(variables)} "
-                       f"({[getattr(v, 'path', v.name) for v in variables]})")
+                       f"({[name(v, i) for i, v in enumerate(variables)][:20]})")
     for i, (v, a) in enumerate(zip(variables, arrays)):
         if tuple(a.shape) != tuple(v.shape):
             raise _Corrupt(f"{what}: {kind[:-1]} {i} ({_weight_name(paths, i)}) has shape {tuple(a.shape)}, the "
-                           f"model's {getattr(v, 'path', v.name)} has shape {tuple(v.shape)}")
+                           f"model's {name(v, i)} has shape {tuple(v.shape)}")
 
 
 # ------------------------------------------------ the two entry points

@@ -220,6 +220,13 @@ def build_corpus(d):
     opt = npz_members(members["optimizer.npz"])
     opt["o0000.npy"] = npy_header("<f4", (2**40,)) + b"\0" * 64
     add("optimizer_lying.pynn", model_with(optimizer__npz=stored_zip(opt)), "m")
+    opt = npz_members(members["optimizer.npz"])
+    opt.pop(max(opt))
+    add("optimizer_short.pynn", model_with(optimizer__npz=stored_zip(opt)), "m")
+    # the end record places the central directory further on than it is: every offset shifts negative
+    blob = bytearray(stored_zip(members))
+    blob[-6:-2] = struct.pack("<L", struct.unpack("<L", blob[-6:-2])[0] + 5000)
+    add("cd_offset_shift.pynn", bytes(blob))
     # not files: FIFOs, a symlink to one, devices, a directory, nothing
     os.mkfifo(d / "fifo.pynn")
     os.symlink(d / "fifo.pynn", d / "link_to_fifo.pynn")
@@ -339,7 +346,9 @@ def test_bombs_are_refused_before_their_memory_is_used(outcomes):
     ("model_without_nodes.pynn m", "needs layers, nodes"), ("units_2_40.pynn m", "units = 1,099,511,627,776"),
     ("units_1m.pynn m", "more than the 106 the file stores"), ("input_3m.pynn m", "more than the 106 the file stores"),
     ("build_shape_2g.pynn m", "build_input_shape = \\[2147483648, 2147483648\\]"),
-    ("unknown_class.pynn m", "unknown layer class 'os.system'"), ("method99.pynn m", "method 99"),
+    ("unknown_class.pynn m", "unknown layer class 'os.system'"), ("method99.pynn m", "method 99"), ("encrypted.pynn m", "is encrypted"),
+    ("optimizer_short.pynn m", r"optimizer.npz holds 11 slot variables, the model has 12"),
+    ("cd_offset_shift.pynn w", "points outside the file|damaged"),
 ])
 def test_refusals_say_what_is_wrong(outcomes, name, pattern):
     import re
