@@ -582,7 +582,10 @@ def _npy_header(zf, info, what):
     if not _NPY_DESCR.match(descr) or fields["descr"][0] != "'" or fields["fortran_order"] not in ("True", "False") \
             or fields["shape"][0] != "(":
         raise _Corrupt(f"{what}: its .npy header declares {text.strip()!r}, not a float or string array")
-    dtype = np.dtype(descr)
+    try:
+        dtype = np.dtype(descr)
+    except TypeError:
+        raise _Corrupt(f"{what}: its .npy header declares an unknown dtype {descr!r}") from None
     if dtype.itemsize == 0 or (dtype.kind == "f" and dtype.itemsize not in (2, 4, 8)):
         raise _Corrupt(f"{what}: unsupported dtype {descr!r}")
     shape = tuple(int(d) for d in re.findall(r"\d+", fields["shape"]))
