@@ -62,8 +62,8 @@ def _tmp_pattern(name):
 
 
 def _pid_alive(pid):
-    if pid <= 0:
-        return True  # not ours to judge
+    if pid <= 0 or os.name != "posix":
+        return True  # not ours to judge (on Windows, os.kill(pid, 0) would send CTRL_C_EVENT)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -411,7 +411,8 @@ def _open_regular(path, op):
     if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"{path}: {op}: not a regular file (a FIFO, socket or device); refused")
     try:  # O_NONBLOCK: were the path swapped for a FIFO now, open would not wait for a writer
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+                     | getattr(os, "O_BINARY", 0))
     except OSError as e:
         raise type(e)(e.errno, f"{op}: {e.strerror}", path) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -420,13 +421,21 @@ def _open_regular(path, op):
     return os.fdopen(fd, "rb")
 
 
+def _pread(f, n, at):
+    """n bytes of file f at offset `at`, leaving its position alone where the OS can."""
+    if hasattr(os, "pread"):
+        return os.pread(f.fileno(), n, at)
+    f.seek(at)  # zipfile seeks before each read of its own, so this is safe too
+    return f.read(n)
+
+
 class _Window(io.RawIOBase):
     """Bytes [start, start + length) of a file as a file of their own (a stored member read
     in place, with real seeks)."""
 
-    def __init__(self, fd, start, length):
+    def __init__(self, f, start, length):
         super().__init__()
-        self._fd, self._start, self._length, self._pos = fd, start, length, 0
+        self._f, self._start, self._length, self._pos = f, start, length, 0
 
     def readable(self):
         return True
@@ -447,7 +456,7 @@ class _Window(io.RawIOBase):
     def read(self, n=-1):
         left = max(0, self._length - self._pos)
         n = left if n is None or n < 0 else min(n, left)
-        data = os.pread(self._fd, n, self._start + self._pos) if n else b""
+        data = _pread(self._f, n, self._start + self._pos) if n else b""
         self._pos += len(data)
         return data
 
@@ -526,7 +535,7 @@ def _member_file(src, zf, info, what):
     if info.compress_type == zipfile.ZIP_STORED:
         if not 0 <= info.header_offset <= src.size - 30:
             raise _Corrupt(f"{what}: its zip entry points outside the file")
-        header = os.pread(src.file.fileno(), 30, info.header_offset)
+        header = _pread(src.file, 30, info.header_offset)
         if len(header) != 30 or header[:4] != b"PK\x03\x04":
             raise _Corrupt(f"{what}: its local zip header is damaged")
         start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + \
@@ -535,10 +544,10 @@ def _member_file(src, zf, info, what):
             raise _Corrupt(f"{what} is truncated or its zip entry is damaged")
         crc = 0  # read in place, so its CRC is checked here, in one pass of constant memory
         for at in range(start, start + info.file_size, _CHUNK):
-            crc = zlib.crc32(os.pread(src.file.fileno(), min(_CHUNK, start + info.file_size - at), at), crc)
+            crc = zlib.crc32(_pread(src.file, min(_CHUNK, start + info.file_size - at), at), crc)
         if crc != info.CRC:
             raise _Corrupt(f"{what} is damaged (Bad CRC-32)")
-        return _Window(src.file.fileno(), start, info.file_size)
+        return _Window(src.file, start, info.file_size)
     with _zip_errors(what):
         return zf.open(info)
 
