@@ -354,7 +354,9 @@ def functional_from_config(cls, config, custom_objects=None):
 # Array data is then read in chunks straight into the weights (load_model), or into arrays of
 # the declared size that are assigned once every one has been read and checked (load_weights:
 # the model is unchanged when a file is refused). zipfile never returns more than a member's
-# declared size, and checks its CRC at the end. Every refusal is a ValueError naming the path.
+# declared size, and checks its CRC at the end; a stored .npz member read in place has its CRC
+# checked first, in one pass. Every refusal is a ValueError naming the path; an I/O error keeps
+# its OSError class and names the path too.
 
 _SLACK = 64 << 20          # what the default limit allows beyond the file's size
 _MAX_CONFIG = 16 << 20     # the most bytes of JSON config read
@@ -379,9 +381,10 @@ class _Source:
 
     def __init__(self, filepath, op, max_bytes):
         self.path = os.fspath(filepath)
-        if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool)
-                                      or max_bytes < 0):
-            raise TypeError(f"{op}: max_bytes must be a non-negative int or None, got {max_bytes!r}")
+        if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool)):
+            raise TypeError(f"{op}: max_bytes must be an int or None, got {type(max_bytes).__name__}")
+        if max_bytes is not None and max_bytes < 0:
+            raise ValueError(f"{op}: max_bytes must be non-negative, got {max_bytes}")
         self.op = op
         self.file = _open_regular(self.path, op)
         self.size = os.fstat(self.file.fileno()).st_size
@@ -480,6 +483,21 @@ class _zip_errors:
             return False
         if issubclass(kind, _ZIP_ERRORS) or (issubclass(kind, OSError) and e.errno in (errno.EINVAL, None)):
             raise _Corrupt(f"{self.what} is damaged (truncated or corrupt: {type(e).__name__}: {e})") from None
+        return False
+
+
+class _io_errors:
+    """An OSError while reading (EIO) keeps its class and errno and names the path."""
+
+    def __init__(self, src):
+        self.src = src
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if kind is not None and issubclass(kind, OSError) and e.filename is None and e.errno is not None:
+            raise type(e)(e.errno, f"{self.src.op}: {e.strerror}", self.src.path) from e
         return False
 
 
@@ -699,7 +717,7 @@ def _check_against(variables, arrays, paths, what, kind="weights"):
 
 def load_weights(model, filepath, max_bytes=None):
     """Weights from save_weights' file or a model.save() file (Note [Untrusted model files])."""
-    with _Source(filepath, "load_weights", max_bytes) as src:
+    with _Source(filepath, "load_weights", max_bytes) as src, _io_errors(src):
         try:
             _check_built(model, "load_weights")
             src.zip = _open_zip(src.file, "the file")
@@ -723,7 +741,7 @@ def load_weights(model, filepath, max_bytes=None):
 
 
 def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):
-    with _Source(filepath, "load_model", max_bytes) as src:
+    with _Source(filepath, "load_model", max_bytes) as src, _io_errors(src):
         try:
             return _load_model(src, custom_objects, compile)
         except _Corrupt as e:

@@ -344,3 +344,19 @@ def test_write_errors_name_the_target(saved, monkeypatch):
     with pytest.raises(FileNotFoundError, match=r"save_weights: No such file or directory: '.*no_dir.w\.npz'") as info:
         sequential().save_weights(saved.parent / "no_dir" / "w.npz")
     assert info.value.filename == str(saved.parent / "no_dir" / "w.npz")
+
+
+def test_read_errors_keep_their_class_and_name_the_path(saved, monkeypatch):
+    import errno
+
+    from pynn import saving
+
+    def failing(f, n, at):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(saving, "_pread", failing)
+    with pytest.raises(OSError, match=rf"load_model: Input/output error: '.*{saved.name}'") as info:
+        load_model(saved)
+    assert info.value.errno == errno.EIO and not isinstance(info.value, ValueError)
+    with pytest.raises(ValueError, match="max_bytes must be non-negative"):
+        load_model(saved, max_bytes=-1)
