@@ -259,6 +259,7 @@ CHILD = textwrap.dedent("""
     corpus, good_model, good_weights, headroom = json.loads(sys.stdin.read())
     load_model(good_model)  # the imports a load needs happen here, before the hook
     make().load_weights(good_weights)
+    make().predict(__import__("numpy").zeros((4096, 6), "float32"), verbose=0)  # threads start before the limit
 
     def vm(key):
         with open("/proc/self/status") as f:
@@ -266,9 +267,12 @@ CHILD = textwrap.dedent("""
 
     limit = vm("VmSize") + headroom
     resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # VmHWM := VmRSS: the peak from here on
-    rss = vm("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # VmHWM := VmRSS: the peak from here on
+        rss = vm("VmRSS")
+    except OSError:  # not allowed here: growth beyond the peak so far
+        rss = vm("VmHWM")
     banned = ("import", "exec", "compile", "pickle.find_class", "os.system", "subprocess.Popen", "os.exec",
               "os.posix_spawn", "os.spawn", "os.fork", "ctypes.dlopen", "marshal.loads")
     seen = []
@@ -400,11 +404,17 @@ import sys
 import pynn
 from pynn.models import load_model
 
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key))
+
 def growth(load):
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # VmHWM := VmRSS: the peak from here on
-    status = lambda key: next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith(key))
-    rss = status("VmRSS:")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # VmHWM := VmRSS: the peak from here on
+        rss = status("VmRSS:")
+    except OSError:  # not allowed here: growth beyond the peak so far
+        rss = status("VmHWM:")
     out = load()
     return out, status("VmHWM:") - rss
 
