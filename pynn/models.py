@@ -447,11 +447,13 @@ class Model(Layer):
 
         save_weights(self, filepath)
 
-    def load_weights(self, filepath):
-        """Weights from save_weights' .npz or a save() file, checked against this model's shapes."""
+    def load_weights(self, filepath, max_bytes=None):
+        """Weights from save_weights' .npz or a save() file, checked against this model's shapes
+        before any is changed. The file is untrusted (Note [Untrusted model files] in saving.py):
+        max_bytes caps the bytes it may unpack to, by default its size on disk plus 64 MiB."""
         from .saving import load_weights
 
-        load_weights(self, filepath)
+        load_weights(self, filepath, max_bytes)
 
 
 @register
@@ -525,13 +527,19 @@ class Sequential(Model):
         return sequential_from_config(cls, config, custom_objects)
 
 
-def load_model(filepath, custom_objects=None, compile=True):
+def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):
     """A model saved by model.save(): rebuilt from its JSON config, weights restored, compiled
     again (and the optimizer's state restored) when it was compiled. Never runs code from the
-    file. Custom layer or model classes: custom_objects={"Name": cls} or pynn.layers.register."""
+    file. Custom layer or model classes: custom_objects={"Name": cls} or pynn.layers.register.
+
+    The file is untrusted (Note [Untrusted model files] in saving.py): a damaged or hostile one
+    raises ValueError naming the path, before anything large is allocated. max_bytes caps the
+    bytes its members may unpack to, by default the file's size on disk plus 64 MiB (pynn's own
+    files are stored uncompressed and never reach it); raise it for a file you trust that
+    another tool compressed."""
     from .saving import load_model as _load
 
-    return _load(filepath, custom_objects, compile)
+    return _load(filepath, custom_objects, compile, max_bytes)
 
 
 # ---------------------------------------------------------------- data handling

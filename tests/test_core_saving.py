@@ -254,3 +254,109 @@ def test_saved_file_permissions_are_ordinary(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (path.stat().st_mode & 0o777) == (0o666 & ~mask)
+
+
+def test_saving_follows_the_umask_of_the_moment(tmp_path):
+    # the file gets the permissions open() would give now (no umask captured or changed at import)
+    old = os.umask(0o077)
+    try:
+        sequential().save_weights(tmp_path / "private.npz")
+        trained(sequential).save(tmp_path / "private.pynn")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "private.npz").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "private.pynn").stat().st_mode & 0o777 == 0o600
+
+
+KILLED_SAVE = """
+import os, signal, sys
+import numpy as np
+import pynn
+from pynn import saving
+
+model = pynn.Sequential([pynn.layers.Input((6,)), pynn.layers.Dense(300), pynn.layers.Dense(2)])
+saving.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed with the data written, unrenamed
+model.save(sys.argv[1])
+"""
+
+
+def test_a_save_killed_midway_leaves_the_target_and_the_next_save_removes_its_temporary(saved):
+    import signal
+    import subprocess
+    import sys
+
+    before = saved.read_bytes()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(saved)], capture_output=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=root))
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    assert saved.read_bytes() == before
+    left = [n for n in os.listdir(saved.parent) if n != saved.name]
+    assert len(left) == 1 and left[0].startswith(f".{saved.name}.pynn-tmp-")
+    # temporaries of a live writer, of another target, or of another name are not ours to remove
+    for keep in (f".{saved.name}.pynn-tmp-{os.getpid()}-{'0' * 16}", f".other.pynn.pynn-tmp-999999999-{'0' * 16}",
+                 f"{saved.name}.1234.tmp"):
+        (saved.parent / keep).write_bytes(b"")
+    model = trained(functional)
+    model.save(saved)
+    assert load_model(saved).name == "func"
+    assert sorted(os.listdir(saved.parent)) == sorted([saved.name, f".{saved.name}.pynn-tmp-{os.getpid()}-{'0' * 16}",
+                                                       f".other.pynn.pynn-tmp-999999999-{'0' * 16}",
+                                                       f"{saved.name}.1234.tmp"])
+
+
+def test_the_directory_is_synced_after_the_rename(tmp_path, monkeypatch):
+    import stat
+
+    from pynn import saving
+
+    synced = []
+    real = os.fsync
+
+    def fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), os.path.exists(tmp_path / "w.npz")))
+        real(fd)
+
+    monkeypatch.setattr(saving.os, "fsync", fsync)
+    sequential().save_weights(tmp_path / "w.npz")
+    assert synced == [(False, False), (True, True)]  # the data before the rename, the directory after
+
+
+def test_write_errors_name_the_target(saved, monkeypatch):
+    import errno
+
+    from pynn import saving
+
+    before = saved.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(saving.os, "fsync", full)
+    with pytest.raises(OSError, match=rf"save: No space left on device: '.*{saved.name}'") as info:
+        trained(sequential).save(saved)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(saved)
+    with pytest.raises(OSError, match=rf"save_weights: No space left on device: '.*{saved.name}'"):
+        sequential().save_weights(saved)
+    assert saved.read_bytes() == before
+    assert os.listdir(saved.parent) == [saved.name]
+    monkeypatch.undo()
+    with pytest.raises(FileNotFoundError, match=r"save_weights: No such file or directory: '.*no_dir.w\.npz'") as info:
+        sequential().save_weights(saved.parent / "no_dir" / "w.npz")
+    assert info.value.filename == str(saved.parent / "no_dir" / "w.npz")
+
+
+def test_read_errors_keep_their_class_and_name_the_path(saved, monkeypatch):
+    import errno
+
+    from pynn import saving
+
+    def failing(f, n, at):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(saving, "_pread", failing)
+    with pytest.raises(OSError, match=rf"load_model: Input/output error: '.*{saved.name}'") as info:
+        load_model(saved)
+    assert info.value.errno == errno.EIO and not isinstance(info.value, ValueError)
+    with pytest.raises(ValueError, match="max_bytes must be non-negative"):
+        load_model(saved, max_bytes=-1)
