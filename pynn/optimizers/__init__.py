@@ -99,6 +99,7 @@ class Optimizer:
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self._iterations = Variable(0, trainable=False, name="iteration", dtype="int64")
+        self._count = self._iterations.numpy().reshape(1)  # a view of the counter: cheap reads and increments
         self._learning_rate = None
         self.learning_rate = learning_rate
         self._slots = {}  # id(variable) -> (variable, [slot tensors])
@@ -114,7 +115,7 @@ class Optimizer:
         """The Variable holding the rate, or the schedule's (or callable's) current value as a float."""
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            return float(lr(int(self._iterations)))
+            return float(lr(int(self._count[0])))
         if isinstance(lr, Variable):
             return lr
         return float(lr())
@@ -138,17 +139,18 @@ class Optimizer:
             self._learning_rate.assign(rate)
         else:
             self._learning_rate = Variable(rate, trainable=False, name="learning_rate", dtype="float64")
+            self._rate = self._learning_rate.numpy()  # a NumPy view, read at every step
 
     def _current_learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            return float(lr(int(self._iterations)))
-        return float(lr) if isinstance(lr, Variable) else float(lr())
+            return float(lr(int(self._count[0])))
+        return float(self._rate) if isinstance(lr, Variable) else float(lr())
 
     @property
     def iterations(self):
         """Updates made so far (apply() calls, divided by gradient_accumulation_steps)."""
-        n = int(self._iterations)
+        n = int(self._count[0])
         return n // self.gradient_accumulation_steps if self.gradient_accumulation_steps else n
 
     @iterations.setter
@@ -254,7 +256,7 @@ class Optimizer:
             steps = self.gradient_accumulation_steps
             if steps:
                 sums = [self._accumulators[id(v)] for v in variables]
-                if (int(self._iterations) + 1) % steps == 0:
+                if (int(self._count[0]) + 1) % steps == 0:
                     self._update([(g + s) / steps for g, s in zip(grads, sums)], variables, lr)
                     for s in sums:
                         s.assign(zeros_like(s))
@@ -265,7 +267,7 @@ class Optimizer:
                 self._update(grads, variables, lr)
             if self.use_ema:
                 self._update_moving_averages()
-            self._iterations.assign_add(1)
+            self._count[0] += 1
         return self.iterations
 
     def _update(self, grads, variables, lr):
@@ -326,7 +328,7 @@ class Optimizer:
     def _next_scalars(self):
         """Counts a step and returns its scalars, as apply() computes them for its updates."""
         h = self._scalars(self._current_learning_rate(), self.iterations + 1)
-        self._iterations.assign_add(1)
+        self._count[0] += 1
         return h
 
     def get_config(self):
