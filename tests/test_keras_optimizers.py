@@ -317,6 +317,16 @@ def test_loss_scale_factor_divides_gradients():
     assert opt.scale_loss(1.0) == 1024.0 and not opt._fusable()
 
 
+@pytest.mark.parametrize("clip", ["clipnorm", "clipvalue", "global_clipnorm"])
+def test_zero_clip_means_no_clipping(clip):
+    v = pynn.Variable(np.zeros(2))
+    opt = O.SGD(learning_rate=1.0, **{clip: 0.0})
+    opt.apply_gradients([(pynn.tensor(np.array([3.0, -4.0])), v)])
+    np.testing.assert_array_equal(np.asarray(v), [-3.0, 4.0])  # Keras: `if self.clipnorm and ...`
+    assert opt._fusable()
+    assert not O.SGD(**{clip: 1.0})._fusable()
+
+
 def test_set_weights_copies_state():
     x = pynn.Variable(np.array([[1.0, 2.0], [3.0, 4.0]]))
     a = O.Adam()
@@ -473,4 +483,27 @@ def test_compiled_step_matches_the_eager_step(name, monkeypatch):
     (ha, wa, sa), (hb, wb, sb) = results
     assert ha == hb
     for a, b in zip(wa + sa, wb + sb, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: O.Ftrl(schedules.PiecewiseConstantDecay([3], [0.05, 0.02]), l1_regularization_strength=0.01),
+    lambda: O.Nadam(schedules.CosineDecay(0.01, 20, warmup_target=0.02, warmup_steps=3)),
+    lambda: O.Adam(0.01, amsgrad=True, weight_decay=0.01),
+    lambda: O.RMSprop(0.01, momentum=0.5, centered=True),
+], ids=["ftrl", "nadam", "amsgrad", "centered"])
+def test_saved_models_continue_training_identically(tmp_path, make):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 120)
+    x = (rng.normal(0, 2, (4, 12))[y] + rng.normal(0, 1, (120, 12))).astype(np.float32)
+    m = _dense_model(make())
+    m.fit(x, y, batch_size=40, epochs=2, verbose=0)
+    m.save(tmp_path / "m.pynn")
+    again = pynn.models.load_model(tmp_path / "m.pynn")
+    assert type(again.optimizer) is type(m.optimizer) and again.optimizer.get_config() == m.optimizer.get_config()
+    assert again.optimizer.iterations == m.optimizer.iterations == 6
+    for model in (m, again):
+        pynn.random.seed(5)
+        model.fit(x, y, batch_size=40, epochs=1, verbose=0)
+    for a, b in zip(m.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -45,7 +45,7 @@ class Optimizer:
     before the current one.
     clipvalue clips each gradient element to [-clipvalue, clipvalue]; clipnorm
     rescales each gradient to at most that L2 norm; global_clipnorm rescales all
-    gradients together. weight_decay applies var -= lr * weight_decay * var
+    gradients together (0 for any of them: no clipping, as Keras). weight_decay applies var -= lr * weight_decay * var
     before the update (except the variables exclude_from_weight_decay names).
     loss_scale_factor divides every gradient first.
     gradient_accumulation_steps = k: k apply() calls make one update, with the
@@ -320,7 +320,7 @@ class Optimizer:
         out of some variables, no overridden update_step): then the compiled training step (Note
         [Compiled dense stack]) may run it, with _next_scalars()."""
         return (type(self).update_step is Optimizer.update_step and self._rule is not None
-                and self.clipvalue is None and self.clipnorm is None and self.global_clipnorm is None
+                and not self.clipvalue and not self.clipnorm and not self.global_clipnorm
                 and self.loss_scale_factor is None and not self.use_ema and not self.gradient_accumulation_steps
                 and (not self.weight_decay
                      or (self._decay_in_kernel and not self._exclude_ids and self._exclude_pattern is None)))
@@ -368,15 +368,15 @@ class Optimizer:
         return g.contiguous()
 
     def _clip(self, grads):
-        if self.clipvalue is not None:
+        if self.clipvalue:  # 0 means no clipping, as in Keras
             return [_core.clip(g, -self.clipvalue, self.clipvalue, None) for g in grads]
-        if self.clipnorm is not None:
+        if self.clipnorm:
             out = []
             for g in grads:
                 norm = math.sqrt(float(_core._reduce(_core._ReduceOp.sum, _core.square(g, None), None, False)))
                 out.append(g * (self.clipnorm / norm) if norm > self.clipnorm else g)
             return out
-        if self.global_clipnorm is not None:
+        if self.global_clipnorm:
             total = math.sqrt(sum(float(_core._reduce(_core._ReduceOp.sum, _core.square(g, None), None, False))
                                   for g in grads))
             if total > self.global_clipnorm:
