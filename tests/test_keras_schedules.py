@@ -134,7 +134,7 @@ def test_custom_schedules_and_errors():
         S.deserialize({"class_name": "Halving", "config": {"rate": 1.0}})
     with pytest.raises(NotImplementedError, match="__call__"):
         S.LearningRateSchedule()(0)
-    with pytest.raises(ValueError, match="decay_steps"):
+    with pytest.raises(ValueError, match="ExponentialDecay: argument `decay_steps` must be > 0"):
         S.ExponentialDecay(0.1, 0, 0.5)
-    with pytest.raises(ValueError, match="first_decay_steps"):
+    with pytest.raises(ValueError, match="CosineDecayRestarts: argument `first_decay_steps`"):
         S.CosineDecayRestarts(0.1, 0)

@@ -67,7 +67,7 @@ class Optimizer:
         if kwargs:
             raise ValueError(f"{kind}: argument(s) not recognized: {kwargs}")
         if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
-            raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set")
+            raise ValueError(f"{kind}: only one of clipnorm, clipvalue and global_clipnorm can be set")
         for label, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm),
                              ("weight_decay", weight_decay), ("loss_scale_factor", loss_scale_factor)):
             if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0):

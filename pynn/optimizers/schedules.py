@@ -17,9 +17,9 @@ def _step(step):
     return float(step)  # an int, a float or a 0-d tensor (the optimizer's counter)
 
 
-def _positive_steps(label, value):
+def _positive_steps(schedule, label, value):
     if not value > 0:
-        raise ValueError(f"Argument `{label}` must be > 0. Received: {label}={value}")
+        raise ValueError(f"{type(schedule).__name__}: argument `{label}` must be > 0. Received: {label}={value}")
 
 
 class LearningRateSchedule:
@@ -43,7 +43,7 @@ class ExponentialDecay(LearningRateSchedule):
     the exponent is floor(step / decay_steps)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        _positive_steps("decay_steps", decay_steps)
+        _positive_steps(self, "decay_steps", decay_steps)
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -67,7 +67,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
-            raise ValueError("The length of boundaries should be 1 less than the length of values. Received: "
+            raise ValueError("PiecewiseConstantDecay: the length of boundaries should be 1 less than the length of "
+                             "values. Received: "
                              f"boundaries={boundaries} of length {len(boundaries)}, and values={values} of "
                              f"length {len(values)}.")
         self.boundaries = list(boundaries)
@@ -91,7 +92,7 @@ class PolynomialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
                  name="PolynomialDecay"):
-        _positive_steps("decay_steps", decay_steps)
+        _positive_steps(self, "decay_steps", decay_steps)
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_steps = decay_steps
         self.end_learning_rate = end_learning_rate
@@ -119,7 +120,7 @@ class InverseTimeDecay(LearningRateSchedule):
     step / decay_steps is floored."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        _positive_steps("decay_steps", decay_steps)
+        _positive_steps(self, "decay_steps", decay_steps)
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -149,7 +150,7 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
                  warmup_steps=0):
-        _positive_steps("decay_steps", decay_steps)
+        _positive_steps(self, "decay_steps", decay_steps)
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_steps = decay_steps
         self.alpha = alpha
@@ -185,7 +186,7 @@ class CosineDecayRestarts(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
                  name="SGDRDecay"):
-        _positive_steps("first_decay_steps", first_decay_steps)
+        _positive_steps(self, "first_decay_steps", first_decay_steps)
         self.initial_learning_rate = float(initial_learning_rate)
         self.first_decay_steps = first_decay_steps
         self._t_mul = t_mul
