@@ -95,6 +95,13 @@ class _OptimRule:
     rmsprop: _OptimRule
     adam: _OptimRule
     adagrad: _OptimRule
+    adam_amsgrad: _OptimRule
+    rmsprop_centered: _OptimRule
+    adamax: _OptimRule
+    nadam: _OptimRule
+    adadelta: _OptimRule
+    lion: _OptimRule
+    ftrl: _OptimRule
 
 class _Activation:
     linear: _Activation

@@ -338,6 +338,7 @@ class Model(Layer):
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        self.optimizer.finalize_variable_values(self.trainable_variables)  # use_ema: the averages (Keras)
         cbs.on_train_end(epoch_logs)
         return self.history
 

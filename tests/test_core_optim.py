@@ -52,6 +52,83 @@ CASES = {
 }
 
 
+def keras_amsgrad(w, g, slots, t, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7):
+    m = slots[0] + (g - slots[0]) * (1 - beta1)
+    v = slots[1] + (g * g - slots[1]) * (1 - beta2)
+    vhat = np.maximum(slots[2], v)
+    alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return w - alpha * m / (np.sqrt(vhat) + epsilon), [m, v, vhat]
+
+
+def keras_centered(w, g, slots, lr=1e-3, rho=0.9, momentum=0.5, epsilon=1e-7):
+    v = rho * slots[0] + (1 - rho) * g * g
+    a = rho * slots[1] + (1 - rho) * g
+    m = momentum * slots[2] + lr * g / np.sqrt(v - a * a + epsilon)
+    return w - m, [v, a, m]
+
+
+def keras_adamax(w, g, slots, t, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0.0):
+    w = w - decay * w
+    m = slots[0] + (g - slots[0]) * (1 - beta1)
+    u = np.maximum(beta2 * slots[1], np.abs(g))
+    return w - lr * m / ((1 - beta1 ** t) * (u + epsilon)), [m, u]
+
+
+def keras_nadam(w, g, slots, t, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7):
+    u = [beta1 * (1 - 0.5 * 0.96 ** k) for k in range(1, t + 2)]
+    m = slots[0] + (g - slots[0]) * (1 - beta1)
+    v = slots[1] + (g * g - slots[1]) * (1 - beta2)
+    m_hat = u[t] * m / (1 - np.prod(u[:t + 1])) + (1 - u[t - 1]) * g / (1 - np.prod(u[:t]))
+    return w - lr * m_hat / (np.sqrt(v / (1 - beta2 ** t)) + epsilon), [m, v]
+
+
+def nadam_scalars(t, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7):
+    u = [beta1 * (1 - 0.5 * 0.96 ** k) for k in range(1, t + 2)]
+    return [lr, beta1, beta2, epsilon, u[t] / (1 - np.prod(u[:t + 1])), (1 - u[t - 1]) / (1 - np.prod(u[:t])),
+            1 - beta2 ** t, 0.0]
+
+
+def keras_adadelta(w, g, slots, lr=1.0, rho=0.95, epsilon=1e-7):
+    a = rho * slots[0] + (1 - rho) * g * g
+    d = -np.sqrt(slots[1] + epsilon) * g / np.sqrt(a + epsilon)
+    return w + lr * d, [a, rho * slots[1] + (1 - rho) * d * d]
+
+
+def keras_lion(w, g, slots, lr=1e-3, beta1=0.9, beta2=0.99, decay=0.0):
+    w = w - decay * w
+    return w - lr * np.sign(beta1 * slots[0] + (1 - beta1) * g), [beta2 * slots[0] + (1 - beta2) * g]
+
+
+def keras_ftrl(w, g, slots, lr=0.05, power=-0.5, l1=0.01, l2=0.02, shrink=0.03):
+    n = slots[0] + g * g
+    z = slots[1] + g + 2 * shrink * w - (n ** -power - slots[0] ** -power) / lr * w
+    return (np.clip(z, -l1, l1) - z) / (n ** -power / lr + 2 * l2), [n, z]
+
+
+CASES.update({
+    "adam amsgrad": (R.adam_amsgrad, 3, keras_amsgrad, None),
+    "rmsprop centered": (R.rmsprop_centered, 3, lambda w, g, s, t: keras_centered(w, g, s),
+                         [1e-3, 0.9, 0.5, 1e-7]),
+    "adamax": (R.adamax, 2, lambda w, g, s, t: keras_adamax(w, g, s, t, decay=1e-4), None),
+    "nadam": (R.nadam, 2, keras_nadam, None),
+    "adadelta": (R.adadelta, 2, lambda w, g, s, t: keras_adadelta(w, g, s), [1.0, 0.95, 1e-7, 0.0]),
+    "lion": (R.lion, 1, lambda w, g, s, t: keras_lion(w, g, s, decay=1e-4), [1e-3, 0.9, 0.99, 1e-4]),
+    "ftrl": (R.ftrl, 2, lambda w, g, s, t: keras_ftrl(w, g, s), [0.05, -0.5, 0.01, 0.02, 0.03, 0.0]),
+    "ftrl power": (R.ftrl, 2, lambda w, g, s, t: keras_ftrl(w, g, s, power=-0.3),
+                   [0.05, -0.3, 0.01, 0.02, 0.03, 0.0]),
+})
+
+
+def step_scalars(name, rule, t, scalars):
+    if rule in (R.adam, R.adam_amsgrad):
+        return adam_scalars(name, t)
+    if rule == R.adamax:
+        return [1e-3, 0.9, 0.999, 1e-7, 1 - 0.9 ** t, 1e-4]
+    if rule == R.nadam:
+        return nadam_scalars(t)
+    return scalars
+
+
 def adam_scalars(name, t, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-7):
     alpha = lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
     decay = lr * 0.004 if name == "adamw" else 0.0
@@ -65,18 +142,22 @@ def test_updates_match_keras_formulas(name, dtype, threads, isa):
     rng = np.random.default_rng(0)
     n = 100_003  # past the thread grain, with a vector tail
     w = rng.standard_normal(n).astype(dtype)
-    slots = [np.abs(rng.standard_normal(n)).astype(dtype) * 0.1 for _ in range(2)]
-    if name == "adagrad":
+    slots = [np.abs(rng.standard_normal(n)).astype(dtype) * 0.1 for _ in range(3)]
+    if name == "adagrad" or rule == R.ftrl:
         slots[0] += 0.1  # Keras' initial accumulator value
+    if rule == R.rmsprop_centered:
+        slots[1] = np.minimum(slots[1], 0.5 * np.sqrt(slots[0]))  # v > mean(g)^2, as the rule keeps it
     var = pynn.tensor(w)
     bufs = [pynn.tensor(s) for s in slots[:nslots]]
     w64, s64 = w.astype(np.float64), [s.astype(np.float64) for s in slots]
     for t in range(1, 6):
         g = rng.standard_normal(n).astype(dtype)
-        h = adam_scalars(name, t) if rule == R.adam else scalars
+        h = step_scalars(name, rule, t, scalars)
         pynn._core._optim_update(rule, [var, pynn.from_numpy(g)] + bufs, h)
         w64, s64 = reference(w64, g.astype(np.float64), s64, t)
     tol = 2e-6 if dtype == "float32" else 1e-12
+    if rule == R.ftrl and dtype == "float32":
+        tol = 5e-5  # z sums terms ~ sqrt(n) / lr * var, about 20 times larger than itself
     np.testing.assert_allclose(np.asarray(var), w64, rtol=tol, atol=tol)
     for k in range(nslots):
         np.testing.assert_allclose(np.asarray(bufs[k]), s64[k], rtol=tol, atol=tol)

@@ -94,9 +94,10 @@ void bind_ops(py::module_& m) {
     return reduce(op, xt, axes, all, keepdims);
   }, py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("keepdims"));
 
-  py::enum_<OptimRule>(m, "_OptimRule")
-      .value("sgd", OptimRule::sgd).value("rmsprop", OptimRule::rmsprop)
-      .value("adam", OptimRule::adam).value("adagrad", OptimRule::adagrad);
+  py::enum_<OptimRule> optim_rule(m, "_OptimRule");
+#define PYNN_OPTIM_VALUE(name, slots, scalars) optim_rule.value(#name, OptimRule::name);
+  PYNN_OPTIM_RULES(PYNN_OPTIM_VALUE)
+#undef PYNN_OPTIM_VALUE
 
   m.def("_optim_update", [](OptimRule rule, std::vector<Tensor> bufs, std::vector<double> h) {
     py::gil_scoped_release nogil;

@@ -62,20 +62,64 @@ constexpr int kNumUnaryOps = 0 PYNN_UNARY_OPS(PYNN_COUNT_ENTRY);
 
 // Note [Fused optimizer updates]
 // One pass over flat, contiguous buffers per update (NumPy needs several):
-// bufs = {var, grad, slot1, slot2} (slots as the rule needs), h = the rule's
-// scalars. The formulas are Keras 3's, epsilon placement included:
+// bufs = {var, grad, slots...} (as many slots as the rule needs), h = the
+// rule's scalars. The formulas are Keras 3's, epsilon placement included.
+// `decay` (last scalar where present) is lr * weight_decay, applied first as
+// Keras' _apply_weight_decay does: w = var - decay var; 0 for none.
 //   sgd      h = {lr, momentum, nesterov}: momentum == 0: var -= lr g; else
 //            m = momentum m - lr g; var += nesterov ? momentum m - lr g : m
 //   rmsprop  h = {lr, rho, momentum, epsilon}: v = rho v + (1 - rho) g^2;
 //            step = lr g / sqrt(v + epsilon); momentum > 0: m = momentum m + step,
 //            var -= m; else var -= step
-//   adam     h = {alpha, beta1, beta2, epsilon, decay}: var -= decay var (AdamW's
-//            lr * weight_decay, 0 for Adam); m += (g - m)(1 - beta1);
-//            v += (g^2 - v)(1 - beta2); var -= alpha m / (sqrt(v) + epsilon) with
+//   adam     h = {alpha, beta1, beta2, epsilon, decay}: m += (g - m)(1 - beta1);
+//            v += (g^2 - v)(1 - beta2); w -= alpha m / (sqrt(v) + epsilon) with
 //            alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t) computed by the caller
 //   adagrad  h = {lr, epsilon}: a += g^2; var -= lr g / sqrt(a + epsilon)
-enum class OptimRule : int { sgd, rmsprop, adam, adagrad };
-constexpr int kNumOptimRules = 4;
+//   adam_amsgrad  slots {m, v, vhat}, h as adam: after m and v,
+//            vhat = max(vhat, v); w -= alpha m / (sqrt(vhat) + epsilon)
+//   rmsprop_centered  slots {v, mg, m (momentum > 0)}, h as rmsprop:
+//            v = rho v + (1 - rho) g^2; mg = rho mg + (1 - rho) g;
+//            step = lr g / sqrt(v - mg^2 + epsilon); then as rmsprop
+//   adamax   slots {m, u}, h = {lr, beta1, beta2, epsilon, 1 - beta1^t, decay}:
+//            m += (g - m)(1 - beta1); u = max(beta2 u, |g|);
+//            w -= lr m / ((1 - beta1^t)(u + epsilon))
+//   nadam    slots {m, v}, h = {lr, beta1, beta2, epsilon, cm, cg, 1 - beta2^t,
+//            decay}: m += (g - m)(1 - beta1); v += (g^2 - v)(1 - beta2);
+//            w -= lr (cm m + cg g) / (sqrt(v / (1 - beta2^t)) + epsilon), the
+//            caller's cm = u_{t+1} / (1 - prod_{s<=t+1} u_s) and
+//            cg = (1 - u_t) / (1 - prod_{s<=t} u_s), u_s = beta1 (1 - 0.96^s / 2)
+//   adadelta slots {ag, ad}, h = {lr, rho, epsilon, decay}: ag = rho ag + (1 - rho) g^2;
+//            d = -sqrt(ad + epsilon) g / sqrt(ag + epsilon); ad = rho ad + (1 - rho) d^2;
+//            w += lr d
+//   lion     slots {m}, h = {lr, beta1, beta2, decay}:
+//            w -= lr sign(beta1 m + (1 - beta1) g); m = beta2 m + (1 - beta2) g
+//   ftrl     slots {n, z}, h = {lr, p (learning_rate_power), l1, l2 + beta / (2 lr),
+//            l2_shrinkage, decay}: n' = n + g^2;
+//            z += g + 2 l2_shrinkage w - (n'^-p - n^-p) / lr w;
+//            w = (clip(z, -l1, l1) - z) / (n'^-p / lr + 2 (l2 + beta / (2 lr))); n = n'
+// X(name, most slots, scalars): one line per rule.
+#define PYNN_OPTIM_RULES(X)  \
+  X(sgd, 1, 3)               \
+  X(rmsprop, 2, 4)           \
+  X(adam, 2, 5)              \
+  X(adagrad, 1, 2)           \
+  X(adam_amsgrad, 3, 5)      \
+  X(rmsprop_centered, 3, 4)  \
+  X(adamax, 2, 6)            \
+  X(nadam, 2, 8)             \
+  X(adadelta, 2, 4)          \
+  X(lion, 1, 4)              \
+  X(ftrl, 2, 6)
+
+enum class OptimRule : int {
+#define PYNN_ENUM_ENTRY(name, slots, scalars) name,
+  PYNN_OPTIM_RULES(PYNN_ENUM_ENTRY)
+#undef PYNN_ENUM_ENTRY
+};
+#define PYNN_COUNT_ENTRY(name, slots, scalars) +1
+constexpr int kNumOptimRules = 0 PYNN_OPTIM_RULES(PYNN_COUNT_ENTRY);
+#undef PYNN_COUNT_ENTRY
+constexpr int kMaxOptimSlots = 3;  // the most slots of any rule above
 using OptimLoop = void (*)(char* const* bufs, int64_t n, const double* h);
 
 // Note [Row kernels]

@@ -75,14 +75,11 @@ void fill(KernelTable* t) {
     t->reduce_argmax[i] = &reduce_arg_loop<T, true>;
     t->reduce_argmin[i] = &reduce_arg_loop<T, false>;
   });
-  t->optim[static_cast<int>(OptimRule::sgd)][0] = &optim_sgd_loop<float>;
-  t->optim[static_cast<int>(OptimRule::sgd)][1] = &optim_sgd_loop<double>;
-  t->optim[static_cast<int>(OptimRule::rmsprop)][0] = &optim_rmsprop_loop<float>;
-  t->optim[static_cast<int>(OptimRule::rmsprop)][1] = &optim_rmsprop_loop<double>;
-  t->optim[static_cast<int>(OptimRule::adam)][0] = &optim_adam_loop<float>;
-  t->optim[static_cast<int>(OptimRule::adam)][1] = &optim_adam_loop<double>;
-  t->optim[static_cast<int>(OptimRule::adagrad)][0] = &optim_adagrad_loop<float>;
-  t->optim[static_cast<int>(OptimRule::adagrad)][1] = &optim_adagrad_loop<double>;
+#define PYNN_FILL_OPTIM(name, slots, scalars)                                 \
+  t->optim[static_cast<int>(OptimRule::name)][0] = &optim_##name##_loop<float>; \
+  t->optim[static_cast<int>(OptimRule::name)][1] = &optim_##name##_loop<double>;
+  PYNN_OPTIM_RULES(PYNN_FILL_OPTIM)
+#undef PYNN_FILL_OPTIM
 #define PYNN_FILL_ROWS(kind)                                                             \
   t->rows[static_cast<int>(RowsKernel::kind)][0] = &rows_loop<float, RowsKernel::kind>; \
   t->rows[static_cast<int>(RowsKernel::kind)][1] = &rows_loop<double, RowsKernel::kind>;

@@ -487,6 +487,152 @@ void optim_adagrad_loop(char* const* b, int64_t n, const double* h) {
   }
 }
 
+template <class T>
+void optim_adam_amsgrad_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict m = reinterpret_cast<T*>(b[2]);
+  T* __restrict v = reinterpret_cast<T*>(b[3]);
+  T* __restrict vhat = reinterpret_cast<T*>(b[4]);
+  const T alpha = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
+          eps = static_cast<T>(h[3]), decay = static_cast<T>(h[4]);
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T gi = g[i];
+    T mi = m[i] + (gi - m[i]) * (T(1) - b1);
+    T vi = v[i] + (gi * gi - v[i]) * (T(1) - b2);
+    T hi = nan_max(vhat[i], vi);
+    m[i] = mi;
+    v[i] = vi;
+    vhat[i] = hi;
+    var[i] = w - alpha * mi / (vsqrt(hi) + eps);
+  }
+}
+
+template <class T>
+void optim_rmsprop_centered_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict v = reinterpret_cast<T*>(b[2]);
+  T* __restrict mg = reinterpret_cast<T*>(b[3]);
+  T* __restrict m = reinterpret_cast<T*>(b[4]);  // null without momentum
+  const T lr = static_cast<T>(h[0]), rho = static_cast<T>(h[1]), mom = static_cast<T>(h[2]),
+          eps = static_cast<T>(h[3]);
+  const bool momentum = h[2] > 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    T vi = rho * v[i] + (T(1) - rho) * gi * gi;
+    T ai = rho * mg[i] + (T(1) - rho) * gi;
+    v[i] = vi;
+    mg[i] = ai;
+    T step = lr * gi / vsqrt(vi - ai * ai + eps);
+    if (momentum) {
+      step = mom * m[i] + step;
+      m[i] = step;
+    }
+    var[i] -= step;
+  }
+}
+
+template <class T>
+void optim_adamax_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict m = reinterpret_cast<T*>(b[2]);
+  T* __restrict u = reinterpret_cast<T*>(b[3]);
+  const T lr = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
+          eps = static_cast<T>(h[3]), bias1 = static_cast<T>(h[4]), decay = static_cast<T>(h[5]);
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T gi = g[i];
+    T mi = m[i] + (gi - m[i]) * (T(1) - b1);
+    T ui = nan_max(b2 * u[i], gi < T(0) ? -gi : gi);
+    m[i] = mi;
+    u[i] = ui;
+    var[i] = w - lr * mi / (bias1 * (ui + eps));
+  }
+}
+
+template <class T>
+void optim_nadam_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict m = reinterpret_cast<T*>(b[2]);
+  T* __restrict v = reinterpret_cast<T*>(b[3]);
+  const T lr = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
+          eps = static_cast<T>(h[3]), cm = static_cast<T>(h[4]), cg = static_cast<T>(h[5]),
+          bias2 = static_cast<T>(h[6]), decay = static_cast<T>(h[7]);
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T gi = g[i];
+    T mi = m[i] + (gi - m[i]) * (T(1) - b1);
+    T vi = v[i] + (gi * gi - v[i]) * (T(1) - b2);
+    m[i] = mi;
+    v[i] = vi;
+    var[i] = w - (cm * mi + cg * gi) * lr / (vsqrt(vi / bias2) + eps);
+  }
+}
+
+template <class T>
+void optim_adadelta_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict ag = reinterpret_cast<T*>(b[2]);
+  T* __restrict ad = reinterpret_cast<T*>(b[3]);
+  const T lr = static_cast<T>(h[0]), rho = static_cast<T>(h[1]), eps = static_cast<T>(h[2]),
+          decay = static_cast<T>(h[3]);
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T gi = g[i];
+    T agi = rho * ag[i] + (T(1) - rho) * gi * gi;
+    T d = -(vsqrt(ad[i] + eps) * gi / vsqrt(agi + eps));
+    ag[i] = agi;
+    ad[i] = rho * ad[i] + (T(1) - rho) * d * d;
+    var[i] = w + lr * d;
+  }
+}
+
+template <class T>
+void optim_lion_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict m = reinterpret_cast<T*>(b[2]);
+  const T lr = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
+          decay = static_cast<T>(h[3]);
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T c = m[i] * b1 + g[i] * (T(1) - b1);
+    T s = c > T(0) ? T(1) : (c < T(0) ? T(-1) : c);  // sign; 0 and NaN pass through
+    var[i] = w - lr * s;
+    m[i] = m[i] * b2 + g[i] * (T(1) - b2);
+  }
+}
+
+template <class T>
+void optim_ftrl_loop(char* const* b, int64_t n, const double* h) {
+  T* __restrict var = reinterpret_cast<T*>(b[0]);
+  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
+  T* __restrict acc = reinterpret_cast<T*>(b[2]);
+  T* __restrict lin = reinterpret_cast<T*>(b[3]);
+  const T lr = static_cast<T>(h[0]), l1 = static_cast<T>(h[2]), l2 = static_cast<T>(h[3]),
+          shrink = static_cast<T>(h[4]), decay = static_cast<T>(h[5]);
+  const T q = static_cast<T>(-h[1]);  // n^-p with p = learning_rate_power <= 0
+  const bool root = h[1] == -0.5;
+  auto power = [&](T x) { return root ? vsqrt(x) : static_cast<T>(std::pow(x, q)); };
+  for (int64_t i = 0; i < n; ++i) {
+    T w = var[i] - decay * var[i];
+    T gi = g[i];
+    T ni = acc[i] + gi * gi;
+    T pn = power(ni);
+    T zi = lin[i] + ((gi + T(2) * shrink * w) - (pn - power(acc[i])) / lr * w);
+    T quadratic = pn / lr + T(2) * l2;
+    T clipped = zi < -l1 ? -l1 : (zi > l1 ? l1 : zi);
+    lin[i] = zi;
+    acc[i] = ni;
+    var[i] = (clipped - zi) / quadratic;
+  }
+}
+
 // ---- row kernels: softmax, log_softmax, fused cross-entropy (Note [Row kernels]) ----
 
 template <class T, RowsKernel K>

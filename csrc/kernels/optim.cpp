@@ -3,8 +3,15 @@
 namespace pynn {
 
 namespace {
-const int kSlots[kNumOptimRules] = {1, 2, 2, 1};  // sgd, rmsprop, adam, adagrad (at most)
-const int kScalars[kNumOptimRules] = {3, 4, 5, 2};
+#define PYNN_SLOTS_ENTRY(name, slots, scalars) slots,
+#define PYNN_SCALARS_ENTRY(name, slots, scalars) scalars,
+const int kSlots[kNumOptimRules] = {PYNN_OPTIM_RULES(PYNN_SLOTS_ENTRY)};  // at most
+const int kScalars[kNumOptimRules] = {PYNN_OPTIM_RULES(PYNN_SCALARS_ENTRY)};
+#define PYNN_SLOTS_CHECK(name, slots, scalars) static_assert(slots <= kMaxOptimSlots, #name);
+PYNN_OPTIM_RULES(PYNN_SLOTS_CHECK)
+#undef PYNN_SLOTS_CHECK
+#undef PYNN_SLOTS_ENTRY
+#undef PYNN_SCALARS_ENTRY
 }  // namespace
 
 int optim_max_slots(OptimRule rule) { return kSlots[static_cast<int>(rule)]; }
@@ -30,7 +37,7 @@ void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::ve
   const int64_t n = var.numel(), e = var.elsize();
   OptimLoop loop = kernels().optim[r][var.dtype == DType::Float64 ? 1 : 0];
   parallel_for(n, kGrainSize, [&](int64_t b, int64_t end) {
-    char* p[4] = {nullptr, nullptr, nullptr, nullptr};
+    char* p[2 + kMaxOptimSlots] = {};
     for (size_t k = 0; k < bufs.size(); ++k) p[k] = bufs[k].data() + b * e;
     loop(p, end - b, h.data());
   });

@@ -283,8 +283,8 @@ void DenseStack::update_rows(int64_t var, const Tensor& param, const Tensor& par
   const std::vector<Tensor>& slots = slots_[var];
   parallel_for(rows, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      char* p[4] = {param.data() + r * row_bytes,
-                    from[r] < 0 ? zero_row_.data() : part.data() + from[r] * row_bytes, nullptr, nullptr};
+      char* p[2 + kMaxOptimSlots] = {param.data() + r * row_bytes,
+                                      from[r] < 0 ? zero_row_.data() : part.data() + from[r] * row_bytes};
       for (size_t k = 0; k < slots.size(); ++k) p[2 + k] = slots[k].data() + r * row_bytes;
       loop(p, units, h.data());
     }
