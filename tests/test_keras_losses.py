@@ -359,3 +359,64 @@ def test_random_probability_path_uses_the_logits_behind_a_softmax():
           1e-10)
     close(losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)(onehot, logits, sample_weight=w),
           (want * w).mean(), 1e-10)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: losses.LogCosh(), lambda: losses.MeanAbsolutePercentageError(), lambda: losses.MeanSquaredLogarithmicError(),
+    lambda: losses.Poisson(), lambda: losses.SquaredHinge(), lambda: losses.Dice(), lambda: losses.Tversky(alpha=0.3),
+    lambda: losses.BinaryFocalCrossentropy(apply_class_balancing=True),
+    lambda: losses.CategoricalFocalCrossentropy(label_smoothing=0.1),
+    lambda: losses.BinaryCrossentropy(label_smoothing=0.2, reduction="sum"),
+    lambda: losses.CategoricalCrossentropy(label_smoothing=0.1, axis=0),
+], ids=["logcosh", "mape", "msle", "poisson", "squared_hinge", "dice", "tversky", "bfce", "cfce", "bce_smooth",
+        "cce_axis0"])
+def test_new_losses_have_gradients(make):
+    rng = np.random.default_rng(9)
+    t = (rng.random((4, 3)) > 0.5).astype(np.float64)
+    p = rng.uniform(0.1, 0.9, (4, 3))
+    loss = make()
+    if isinstance(loss, losses.MeanAbsolutePercentageError):
+        t = t + 0.5  # away from |y_true| < 1e-7, where the loss is 1e7-steep
+    w = None if loss.kwargs.get("axis") == 0 else rng.random(4)
+    assert pynn.utils.gradcheck(lambda x: loss(t, x, sample_weight=w), [p])
+
+
+def test_fused_paths_take_smoothed_targets_and_keep_their_gradient():
+    rng = np.random.default_rng(8)
+    logits = rng.standard_normal((6, 5))
+    onehot = np.eye(5)[rng.integers(0, 5, 6)]
+    smooth = onehot * 0.8 + 0.2 / 5
+    x = pynn.Variable(logits)
+    with pynn.GradientTape() as tape:
+        loss = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)(onehot, x)
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    sm = e / e.sum(1, keepdims=True)
+    close(loss, np.mean(-np.sum(smooth * np.log(sm), 1)), 1e-12)
+    close(tape.gradient(loss, x), (sm - smooth) / 6, 1e-12)
+    b = pynn.Variable(logits)
+    with pynn.GradientTape() as tape:
+        loss = losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2)(onehot, b)
+    st = onehot * 0.8 + 0.1
+    sig = 1 / (1 + np.exp(-logits))
+    close(loss, np.mean(np.maximum(logits, 0) - logits * st + np.log1p(np.exp(-np.abs(logits)))), 1e-12)
+    close(tape.gradient(loss, b), (sig - st) / logits.size, 1e-12)
+
+
+def test_compiled_step_declines_the_new_options():
+    from pynn import _compiled, layers
+
+    x = np.random.default_rng(0).standard_normal((8, 3)).astype("float32")
+    y = np.arange(8) % 2
+    for loss, ok in ((losses.SparseCategoricalCrossentropy(from_logits=True), True),
+                     (losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1), False),
+                     (losses.SparseCategoricalCrossentropy(from_logits=True, dtype="float32"), False),
+                     (losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean"), False)):
+        model = pynn.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+        model.compile(optimizer="sgd", loss=loss)
+        assert (_compiled.for_model(model, x, y, training=True) is not None) == ok
+    onehot = np.eye(2, dtype="float32")[y]
+    for loss, ok in ((losses.CategoricalCrossentropy(from_logits=True), True),
+                     (losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), False)):
+        model = pynn.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+        model.compile(optimizer="sgd", loss=loss)
+        assert (_compiled.for_model(model, x, onehot, training=True) is not None) == ok

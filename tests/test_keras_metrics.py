@@ -658,3 +658,29 @@ def test_get_resolves_the_new_names():
                       ("kl_divergence", metrics.KLDivergence), ("logcosh", metrics.LogCoshError)):
         assert isinstance(metrics.get(name), cls)
     assert metrics.get("accuracy", loss="binary_crossentropy").name == "accuracy"
+
+
+def test_fit_evaluate_save_and_load_with_the_new_metrics(tmp_path):
+    from pynn import layers, losses
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    model = pynn.Sequential([layers.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss=losses.BinaryCrossentropy(label_smoothing=0.1),
+                  metrics=[metrics.AUC(), metrics.Precision(thresholds=[0.3, 0.7]), metrics.F1Score(threshold=0.5),
+                           metrics.BinaryIoU(), metrics.RecallAtPrecision(0.5)])
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    values = model.evaluate(x, y, verbose=0)
+    p = np.asarray(model.predict(x, verbose=0))
+    close(values[1], np_auc(y[:, 0], p[:, 0], np.ones(64)), 1e-9)
+    tp = np.array([np.sum((p[:, 0] > t) & (y[:, 0] > 0)) for t in (0.3, 0.7)])
+    pp = np.array([np.sum(p[:, 0] > t) for t in (0.3, 0.7)])
+    close(values[2], tp / np.maximum(pp, 1), 1e-12)
+    path = str(tmp_path / "m.pynn")
+    model.save(path)
+    again = pynn.models.load_model(path)
+    assert again._loss_fn.get_config() == model._loss_fn.get_config()
+    assert [m.get_config() for m in again.metrics] == [m.get_config() for m in model.metrics]
+    for a, b in zip(again.evaluate(x, y, verbose=0), values):
+        close(a, b, 1e-6)
