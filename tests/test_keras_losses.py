@@ -420,3 +420,62 @@ def test_compiled_step_declines_the_new_options():
         model = pynn.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
         model.compile(optimizer="sgd", loss=loss)
         assert (_compiled.for_model(model, x, onehot, training=True) is not None) == ok
+
+
+def test_keras_segmentation_cases():
+    y_true = np.array([[0, 1, 1, 0], [1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 1]])
+    perfect = np.eye(2)[y_true]
+    close(losses.CategoricalGeneralizedCrossEntropy(q=0.5)(y_true, perfect), 0.0, 1e-7)
+    close(losses.SparseCategoricalCrossentropy()(y_true, perfect), 0.0, 1e-5)
+    close(losses.SparseCategoricalCrossentropy(axis=1)(y_true, np.transpose(perfect, (0, 2, 1))), 0.0, 1e-5)
+    soft = perfect.copy()
+    soft[0, 3] = [0.2, 0.8]
+    soft[3, 3] = [0.6, 0.4]
+    want = ((1 - np.sqrt(0.2)) / 0.5 + (1 - np.sqrt(0.4)) / 0.5) / 16.0   # 16 pixels
+    close(losses.CategoricalGeneralizedCrossEntropy(q=0.5)(y_true, soft), want, 1e-6)
+
+
+def test_keras_weight_ranks_on_formula_losses():
+    # Keras' Huber / LogCosh / KLDivergence / Poisson / CosineSimilarity tests: scalar, (2, 1) and
+    # timestep (2, 3[, 1]) weights on (2, 3) or (2, 3, 1) data
+    hp = np.array([[0.9, 0.2, 0.2], [0.8, 0.4, 0.6]])
+    ht = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+
+    def huber(t, p, d=1.0):
+        a = np.abs(p - t)
+        q = np.minimum(a, d)
+        return 0.5 * q * q + d * (a - q)
+
+    close(losses.Huber()(ht, hp, sample_weight=2.3), 2.3 * huber(ht, hp).sum() / 6)
+    close(losses.Huber()(ht, hp, sample_weight=np.array([[1.2], [3.4]])),
+          np.sum(huber(ht, hp) * np.repeat([[1.2], [3.4]], 3, 1)) / 6)
+    tw = np.array([3, 6, 5, 0, 4, 2]).reshape((2, 3, 1))
+    close(losses.Huber()(ht.reshape(2, 3, 1), hp.reshape(2, 3, 1), sample_weight=tw),
+          np.sum(huber(ht, hp).reshape(2, 3, 1) * tw) / 6)
+    close(losses.Huber(delta=0.8)(ht, hp, sample_weight=2.3), 2.3 * huber(ht, hp, 0.8).sum() / 6)
+    t = np.asarray([[1, 9, 2], [-5, -2, 6]], dtype=np.float32)
+    p = np.asarray([[4, 8, 12], [8, 1, 3]], dtype=np.float32)
+    e = (p - t).astype(np.float64)
+    lc = np.log((np.exp(e) + np.exp(-e)) / 2)
+    close(losses.LogCosh()(t, p, sample_weight=np.asarray([1.2, 3.4])), np.sum(lc * np.repeat([[1.2], [3.4]], 3, 1)) / 6)
+    close(losses.LogCosh()(t.reshape(2, 3, 1), p.reshape(2, 3, 1), sample_weight=tw), np.sum(lc.reshape(2, 3, 1) * tw) / 6)
+    kp = np.asarray([0.4, 0.9, 0.12, 0.36, 0.3, 0.4], dtype=np.float32).reshape((2, 3))
+    kt = np.asarray([0.5, 0.8, 0.12, 0.7, 0.43, 0.8], dtype=np.float32).reshape((2, 3))
+    kl = kt * np.log(kt / kp)
+    close(losses.KLDivergence()(kt, kp, sample_weight=2.3), 2.3 * kl.sum() / 2)
+    kw = np.asarray([3, 6, 5, 0, 4, 2]).reshape(2, 3)
+    close(losses.KLDivergence()(kt.reshape(2, 3, 1), kp.reshape(2, 3, 1), sample_weight=kw), np.sum(kl * kw) / 6)
+    pp = np.asarray([1, 9, 2, 5, 2, 6], dtype=np.float32).reshape((2, 3))
+    pt = np.asarray([4, 8, 12, 8, 1, 3], dtype=np.float32).reshape((2, 3))
+    po = pp - pt * np.log(pp)
+    close(losses.Poisson()(pt, pp, sample_weight=np.asarray([1.2, 3.4]).reshape((2, 1))),
+          np.sum(po * np.repeat([[1.2], [3.4]], 3, 1)) / 6)
+    close(losses.Poisson()(pt.reshape(2, 3, 1), pp.reshape(2, 3, 1), sample_weight=kw), np.sum(po * kw) / 6)
+    tn = t / np.linalg.norm(t, axis=1, keepdims=True)
+    pn = p / np.linalg.norm(p, axis=1, keepdims=True)
+    cos = np.sum(tn * pn, axis=1)
+    close(losses.CosineSimilarity()(t, p, sample_weight=np.asarray([1.2, 3.4])), -np.mean(cos * [1.2, 3.4]))
+    t3, p3 = t.reshape(2, 3, 1), p.reshape(2, 3, 1)
+    cos3 = np.sum(t3 / np.abs(t3) * p3 / np.abs(p3), axis=2)
+    close(losses.CosineSimilarity()(t3, p3, sample_weight=kw), -np.mean(cos3 * kw))
+    close(losses.CosineSimilarity(axis=1)(t, p), -np.mean(cos))

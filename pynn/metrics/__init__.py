@@ -35,7 +35,7 @@ __all__ = [
     "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
     "FBetaScore", "F1Score", "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "get",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "cosine_similarity", "get",
 ]
 
 
@@ -229,6 +229,8 @@ class MeanMetricWrapper(Mean):
     """The mean of fn(y_true, y_pred, **kwargs) per sample."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
+        if isinstance(fn, str):  # a config's "fn": a pynn.metrics or pynn.losses function by name
+            fn = _function(fn)
         self._fn = fn
         self._kwargs = kwargs
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
@@ -247,18 +249,14 @@ class MeanMetricWrapper(Mean):
             config["fn"] = getattr(self._fn, "__name__", repr(self._fn))
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        if cls is MeanMetricWrapper:
-            config = dict(config)
-            fn = config.pop("fn", None)
-            if isinstance(fn, str):
-                fn = globals().get(fn) if fn in __all__ else getattr(_losses, fn, None) if fn in _losses.__all__ \
-                    else None
-            if not callable(fn):
-                raise ValueError(f"MeanMetricWrapper.from_config: unknown metric function {fn!r}")
-            return cls(fn, **config)
-        return cls(**config)
+
+def _function(name):
+    """A metric or loss function from its name (a MeanMetricWrapper's config)."""
+    fn = globals().get(name) if name in __all__ else getattr(_losses, name, None) if name in _losses.__all__ \
+        else None
+    if not callable(fn) or isinstance(fn, type):
+        raise ValueError(f"MeanMetricWrapper: unknown metric function {name!r}")
+    return fn
 
 
 def _wrapper(cls_name, fn, params, doc, base=MeanMetricWrapper):
