@@ -26,6 +26,8 @@ _HIDDEN = {activations.linear: _A.linear, activations.relu: _A.relu, activations
 _OUTPUT = {activations.softmax: _A.softmax, activations.linear: _A.linear}
 _LOSSES = {losses.SparseCategoricalCrossentropy: "sparse", losses.CategoricalCrossentropy: "categorical"}
 _ACCURACY = {"sparse": metrics.SparseCategoricalAccuracy, "categorical": metrics.CategoricalAccuracy}
+# The loss options the stack computes: their defaults only (no label smoothing, no ignored class).
+_DEFAULT_OPTIONS = {"sparse": {"ignore_class": None, "axis": -1}, "categorical": {"label_smoothing": 0.0, "axis": -1}}
 
 
 class Compiled:
@@ -92,7 +94,9 @@ def _targets(model, y, classes, last_act):
     """y as the stack takes it, or None when the loss or the metrics are not ones it computes."""
     loss = model._loss_fn
     kind = _LOSSES.get(type(loss))
-    if kind is None or loss.reduction != "sum_over_batch_size" or set(loss.kwargs) - {"from_logits"}:
+    if kind is None or loss.reduction != "sum_over_batch_size" or loss.dtype is not None:
+        return None
+    if {k: v for k, v in loss.kwargs.items() if k != "from_logits"} != _DEFAULT_OPTIONS[kind]:
         return None
     if bool(loss.kwargs.get("from_logits")) != (last_act == _A.linear):
         return None  # probabilities read as logits, or the reverse: the Python path computes what was asked

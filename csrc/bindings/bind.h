@@ -10,5 +10,6 @@ void bind_tensor(py::module_& m);
 void bind_ops(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_linalg(py::module_& m);
+void bind_metrics(py::module_& m);
 
 }  // namespace pynn
