@@ -77,8 +77,18 @@ void bind_tensor(py::module_& m) {
       .def(py::init([](const Tensor& t) { return t; }), py::arg("tensor"))
       .def_buffer([](const Tensor& t) {
         std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end()), strides(t.strides.begin(), t.strides.end());
-        return py::buffer_info(t.data(), t.elsize(), buffer_format(t.dtype), t.ndim(), shape, strides, false);
+        // A read-only tensor exports a read-only buffer (Note [Writeable flag]).
+        return py::buffer_info(t.data(), t.elsize(), buffer_format(t.dtype), t.ndim(), shape, strides, !t.writeable);
       })
+      .def_property(
+          "writeable", [](const Tensor& t) { return t.writeable; },
+          [](Tensor& t, bool w) {
+            // As NumPy's flags.writeable: anyone may lock a tensor; unlocking read-only memory is refused.
+            PYNN_CHECK(!w || t.writeable, "writeable: cannot make a read-only tensor writeable");
+            t.writeable = w;
+          },
+          "Whether the tensor may be written (NumPy's flags.writeable). False for read-only NumPy memory and "
+          "broadcast_to views; set it to False to protect a tensor (its later views inherit it).")
       .def_property_readonly("shape", [](const Tensor& t) { return dims_tuple(t.shape); })
       .def_property_readonly("strides", [](const Tensor& t) { return dims_tuple(t.strides); },
                              "Byte strides, as NumPy's.")
@@ -135,7 +145,7 @@ void bind_tensor(py::module_& m) {
       })
       .def("_shares_storage", [](const Tensor& a, const Tensor& b) { return a.storage == b.storage; });
 
-  m.def("from_numpy", &tensor_from_numpy, py::arg("array"),
+  m.def("from_numpy", [](py::handle a) { return tensor_from_numpy(a, "from_numpy"); }, py::arg("array"),
         "A tensor sharing memory with a NumPy array (any strides); the array is kept alive.");
   m.def("_copy_from", [](py::handle obj) {
     Tensor src = tensor_from_any(obj);

@@ -97,7 +97,6 @@ Tensor weak_scalar(py::handle h, Weak kind, bool have_strong, DType strong) {
 }  // namespace
 
 std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values) {
-  (void)op;
   std::vector<Tensor> out(values.size());
   std::vector<Weak> kinds(values.size());
   bool have_strong = false;
@@ -107,7 +106,7 @@ std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::h
     kinds[i] = weak_kind(h);
     if (kinds[i] == Weak::None) {
       const Tensor* t = as_tensor(h);
-      out[i] = t ? *t : tensor_from_any(h);
+      out[i] = t ? *t : tensor_from_any(h, op);
       strong = have_strong ? promote(strong, out[i].dtype) : out[i].dtype;
       have_strong = true;
     }
@@ -129,7 +128,7 @@ void release_pyobject(void* ctx, void*, int64_t) {
   PyGILState_Release(s);
 }
 
-DType dtype_from_numpy(const py::dtype& dt) {
+DType dtype_from_numpy(const char* op, const py::dtype& dt) {
   char kind = dt.kind();
   int64_t size = dt.itemsize();
   bool native = dt.byteorder() != '>' ;
@@ -142,19 +141,20 @@ DType dtype_from_numpy(const py::dtype& dt) {
     if (kind == 'f' && size == 8) return DType::Float64;
   }
   std::string name = py::str(dt);
-  throw TypeError(detail::cat("unsupported dtype ", name,
+  throw TypeError(detail::cat(op, ": unsupported dtype ", name,
                               ": pynn supports bool, uint8, int32, int64, float32 and float64"));
 }
 
 }  // namespace
 
-Tensor tensor_from_numpy(py::handle h) {
-  PYNN_CHECK_KIND(TypeError, py::isinstance<py::array>(h), "from_numpy: expected a numpy.ndarray, got ",
+Tensor tensor_from_numpy(py::handle h, const char* op) {
+  PYNN_CHECK_KIND(TypeError, py::isinstance<py::array>(h), op, ": expected a numpy.ndarray, got ",
                   Py_TYPE(h.ptr())->tp_name);
   auto arr = py::reinterpret_borrow<py::array>(h);
   Tensor t;
-  t.dtype = dtype_from_numpy(arr.dtype());
-  PYNN_CHECK(arr.ndim() <= kMaxDims, "from_numpy: pynn supports at most ", kMaxDims, " dimensions, got ", arr.ndim());
+  t.dtype = dtype_from_numpy(op, arr.dtype());
+  t.writeable = arr.writeable();
+  PYNN_CHECK(arr.ndim() <= kMaxDims, op, ": pynn supports at most ", kMaxDims, " dimensions, got ", arr.ndim());
   int64_t isz = itemsize(t.dtype);
   auto addr = reinterpret_cast<uintptr_t>(arr.data());
   bool aligned = addr % isz == 0;
@@ -163,18 +163,18 @@ Tensor tensor_from_numpy(py::handle h) {
     t.strides.push_back(arr.strides(i));
     if (arr.strides(i) % isz != 0) aligned = false;
   }
-  PYNN_CHECK(aligned, "from_numpy: the array's data is not aligned to its ", isz,
+  PYNN_CHECK(aligned, op, ": the array's data is not aligned to its ", isz,
              "-byte items; pynn shares only aligned memory, copy it with pynn.tensor(a)");
   Py_INCREF(h.ptr());
   t.storage = storage_wrap(const_cast<void*>(arr.data()), arr.nbytes(), &release_pyobject, h.ptr());
   return t;
 }
 
-Tensor tensor_from_any(py::handle obj) {
+Tensor tensor_from_any(py::handle obj, const char* op) {
   if (const Tensor* t = as_tensor(obj)) return *t;
-  if (py::isinstance<py::array>(obj)) return tensor_from_numpy(obj);
+  if (py::isinstance<py::array>(obj)) return tensor_from_numpy(obj, op);
   static py::object asarray = py::module_::import("numpy").attr("asarray");
-  return tensor_from_numpy(asarray(obj));
+  return tensor_from_numpy(asarray(obj), op);
 }
 
 }  // namespace pynn

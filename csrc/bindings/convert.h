@@ -31,10 +31,11 @@ DType dtype_from_code(int code);
 // resolve_operands turns every handle into a tensor following these rules.
 std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values);
 
-// A NumPy array as a tensor that shares its memory and keeps it alive.
-Tensor tensor_from_numpy(py::handle array);
+// A NumPy array as a tensor that shares its memory and keeps it alive (and
+// its WRITEABLE flag, Note [Writeable flag]). `op` names the caller in errors.
+Tensor tensor_from_numpy(py::handle array, const char* op = "from_numpy");
 // Any array-like (tensor, NumPy array, list, scalar) as a tensor; NumPy-like
 // conversion for lists and scalars (converted through numpy.asarray).
-Tensor tensor_from_any(py::handle obj);
+Tensor tensor_from_any(py::handle obj, const char* op = "tensor");
 
 }  // namespace pynn

@@ -60,6 +60,7 @@ Tensor tensor_index(const Tensor& t, const std::vector<IndexItem>& items) {
   r.storage = t.storage;
   r.dtype = t.dtype;
   r.offset = t.offset;
+  r.writeable = t.writeable;
   int dim = 0;
   auto take_rest = [&](int upto) {
     while (dim < upto) {
@@ -270,6 +271,7 @@ Tensor tensor_broadcast_to(const char* op, const Tensor& t, const Dims& shape) {
   Tensor r = t;
   r.shape = shape;
   r.strides = Dims::filled(shape.n, 0);
+  r.writeable = false;  // several elements may share one address (NumPy makes these views read-only too)
   int lead = shape.n - t.ndim();
   for (int i = 0; i < t.ndim(); ++i) {
     int64_t s = t.shape[i], d = shape[lead + i];
@@ -279,6 +281,10 @@ Tensor tensor_broadcast_to(const char* op, const Tensor& t, const Dims& shape) {
   }
   for (int64_t d : shape) PYNN_CHECK(d >= 0, op, ": negative dimensions are not allowed: ", shape);
   return r;
+}
+
+void tensor_check_writeable(const char* op, const Tensor& t) {
+  PYNN_CHECK(t.writeable, op, ": assignment destination is read-only");
 }
 
 void tensor_extent(const Tensor& t, int64_t* lo, int64_t* hi) {

@@ -8,6 +8,18 @@
 // only change offset/shape/strides. Every element address is a multiple of
 // the itemsize (from_numpy refuses unaligned arrays), so kernels may use
 // typed pointers.
+//
+// Note [Writeable flag]
+// A tensor carries NumPy's WRITEABLE flag. from_numpy copies the array's flag
+// (a memory-mapped file opened with mode "r", np.frombuffer(bytes) and
+// read-only arrays give read-only tensors); every view copies its source's
+// flag, and broadcast_to views are read-only, as NumPy's are. Every op that
+// writes into an existing tensor (setitem, out=, in-place operators, the
+// optimizer updates, Variable.assign*) calls tensor_check_writeable once, where
+// it takes the destination, so writing read-only memory is a ValueError and
+// never a crash. Copies (copy, astype, contiguous) are new tensors: writeable.
+// The buffer protocol exports a read-only tensor read-only, so np.asarray(t)
+// and t.numpy() are read-only NumPy arrays.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +37,7 @@ struct Tensor {
   Dims shape;
   Dims strides;  // bytes
   DType dtype = DType::Float32;
+  bool writeable = true;  // Note [Writeable flag]
 
   int ndim() const { return shape.n; }
   int64_t numel() const { return shape_numel(shape); }
@@ -57,6 +70,10 @@ Tensor tensor_expand_dims(const Tensor& t, const std::vector<int64_t>& axes);
 // axes empty: every size-1 axis.
 Tensor tensor_squeeze(const Tensor& t, const std::vector<int64_t>& axes, bool all);
 Tensor tensor_broadcast_to(const char* op, const Tensor& t, const Dims& shape);
+
+// ValueError "<op>: assignment destination is read-only" (NumPy's words) when
+// t is read-only: called by every op that writes into an existing tensor.
+void tensor_check_writeable(const char* op, const Tensor& t);
 
 // ---- memory relations ----
 // The byte range [lo, hi) of storage touched by t (empty when numel == 0).

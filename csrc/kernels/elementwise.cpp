@@ -51,6 +51,7 @@ Tensor prepare_out(const char* op, const Dims& shape, DType result, const Tensor
                    bool* copy_back) {
   *copy_back = false;
   if (!out) return tensor_empty_like_layout(shape, result, like);
+  tensor_check_writeable(op, *out);
   PYNN_CHECK(out->shape == shape, op, ": non-broadcastable output operand with shape ", out->shape,
              " doesn't match the broadcast shape ", shape);
   PYNN_CHECK_KIND(TypeError, can_cast_same_kind(result, out->dtype), op, ": cannot cast the result from ",
@@ -160,6 +161,7 @@ Tensor ew_clip(const Tensor& x, const Tensor* lo, const Tensor* hi, const Tensor
 }
 
 void ew_copy(const char* op, const Tensor& dst, const Tensor& src) {
+  tensor_check_writeable(op, dst);
   Tensor sv = tensor_broadcast_to(op, src, dst.shape);
   if (tensor_may_overlap(sv, dst) && !tensor_same_layout(sv, dst)) {
     Tensor tmp = tensor_empty_like_layout(src.shape, src.dtype, src);

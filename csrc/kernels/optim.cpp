@@ -27,6 +27,8 @@ void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::ve
   const Tensor& var = bufs[0];
   PYNN_CHECK_KIND(TypeError, is_float(var.dtype), "optimizer update: the variable must be float32 or float64, not ",
                   dtype_name(var.dtype));
+  for (size_t k = 0; k < bufs.size(); ++k)
+    if (k != 1) tensor_check_writeable("optimizer update", bufs[k]);  // bufs[1], the gradient, is only read
   for (const Tensor& t : bufs) {
     PYNN_CHECK_KIND(TypeError, t.dtype == var.dtype, "optimizer update: every buffer must be ", dtype_name(var.dtype),
                     ", got ", dtype_name(t.dtype));

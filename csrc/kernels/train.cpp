@@ -98,6 +98,8 @@ void DenseStack::set_optimizer(OptimRule rule, std::vector<std::vector<Tensor>> 
   for (int64_t l = 0; l < layers(); ++l) {
     for (const Tensor* var : {&kernels_[l], &biases_[l]}) {
       if (!has(*var)) continue;
+      tensor_check_writeable("DenseStack", *var);
+      for (const Tensor& t : slots[v]) tensor_check_writeable("DenseStack", t);
       PYNN_CHECK(static_cast<int>(slots[v].size()) <= optim_max_slots(rule), "DenseStack: at most ",
                  optim_max_slots(rule), " slots per variable for this rule, got ", slots[v].size());
       for (const Tensor& t : slots[v]) {

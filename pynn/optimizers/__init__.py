@@ -12,7 +12,7 @@ import re
 
 from .. import _core
 from ..autograd import Variable, no_grad
-from ..tensor import full, zeros_like
+from ..tensor import Tensor, full, tensor, zeros_like
 from . import schedules
 from .schedules import LearningRateSchedule
 
@@ -246,6 +246,9 @@ class Optimizer:
         for _, v in pairs:
             if not isinstance(v, Variable):
                 raise TypeError(f"{type(self).__name__}: can only update pynn.Variable, got {type(v).__name__}")
+            if not v.writeable:  # refused before any variable changes (Note [Writeable flag])
+                raise ValueError(f"{type(self).__name__}: assignment destination is read-only "
+                                 f"(variable {getattr(v, 'name', None)!r})")
         self.build([v for _, v in pairs])
         variables = [v for _, v in pairs]
         with no_grad():
@@ -361,6 +364,8 @@ class Optimizer:
     # ------------------------------------------------------------ helpers
     @staticmethod
     def _as_update(g, v):
+        if not isinstance(g, Tensor):
+            g = tensor(g, v.dtype)  # NumPy arrays and lists, converted as Keras does
         if g.shape != v.shape:
             raise ValueError(f"optimizer: gradient of shape {g.shape} for a variable of shape {v.shape}")
         if g.dtype != v.dtype:
