@@ -59,16 +59,19 @@ BY_CODE = (bool_, uint8, int32, int64, float32, float64)
 _BY_NAME = {d.name: d for d in BY_CODE}
 
 
-def as_dtype(d):
-    """A pynn DType from a DType, NumPy dtype or scalar type, or name; None stays None."""
+def as_dtype(d, op="dtype"):
+    """A pynn DType from a DType, NumPy dtype or scalar type, or name; None stays None.
+
+    `op` names the caller in the TypeError for a dtype pynn lacks.
+    """
     if d is None or isinstance(d, DType):
         return d
     try:
         name = np.dtype(d).name
-    except TypeError:
-        raise TypeError(f"data type {d!r} not understood") from None
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: data type {d!r} not understood") from None
     if name not in _BY_NAME:
         raise TypeError(
-            f"unsupported dtype {name}: pynn supports bool, uint8, int32, int64, float32 and float64"
+            f"{op}: unsupported dtype {name}: pynn supports bool, uint8, int32, int64, float32 and float64"
         )
     return _BY_NAME[name]

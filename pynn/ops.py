@@ -374,9 +374,14 @@ def tensordot(a, b, axes=2):
 
 # ---------------------------------------------------------------- softmax
 
-def _to_rows(x, axis):
+def _to_rows(x, axis, op):
     """x with `axis` moved last and flattened to (rows, classes), and how to undo that."""
+    if isinstance(axis, bool) or not hasattr(type(axis), "__index__"):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    axis = axis.__index__()
     nd = x.ndim
+    if not -builtins_max(nd, 1) <= axis < builtins_max(nd, 1):
+        raise _core.AxisError(f"{op}: axis {axis} is out of bounds for tensor of dimension {nd}")
     if nd == 0:
         return x._reshape((1, 1)), None, ()
     axis = axis % nd
@@ -404,7 +409,7 @@ def _log_softmax_backward(g, ins, y, axis):
 
 def _softmax_rows_op(x, axis, log):
     x = _as_tensor(x)
-    rows, perm, shape = _to_rows(x, axis)
+    rows, perm, shape = _to_rows(x, axis, "log_softmax" if log else "softmax")
     y = _from_rows(_core._softmax_rows(rows, log), perm, shape)
     if _recording():
         record(_log_softmax_backward if log else _softmax_backward, (x,), y, axis)

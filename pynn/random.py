@@ -42,23 +42,23 @@ def _shape(shape):
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
 
 
-def _as_tensor(values, dtype):
+def _as_tensor(values, dtype, op="pynn.random"):
     from .dtypes import as_dtype
 
-    dt = as_dtype(dtype)
+    dt = as_dtype(dtype, op)
     if not dt.is_floating_point:
-        raise TypeError(f"pynn.random: dtype must be floating point, got {dt.name}")
+        raise TypeError(f"{op}: dtype must be floating point, got {dt.name}")
     return from_numpy(np.ascontiguousarray(values, dtype=dt.dtype))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """A tensor of samples from N(mean, stddev^2)."""
-    return _as_tensor(get_generator(seed).normal(mean, stddev, _shape(shape)), dtype)
+    return _as_tensor(get_generator(seed).normal(mean, stddev, _shape(shape)), dtype, "random.normal")
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
     """A tensor of samples from U[minval, maxval)."""
-    return _as_tensor(get_generator(seed).uniform(minval, maxval, _shape(shape)), dtype)
+    return _as_tensor(get_generator(seed).uniform(minval, maxval, _shape(shape)), dtype, "random.uniform")
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):

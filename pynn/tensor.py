@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _core
 from . import ops
-from .dtypes import BY_CODE, as_dtype, bool_, float32, int64
+from .dtypes import BY_CODE, as_dtype, bool_, float32, float64, int64
 
 __all__ = [
     "Tensor", "tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "eye",
@@ -196,8 +196,8 @@ def ravel(self):
 
 @_method
 def astype(self, dtype):
-    """A new tensor of `dtype` (always a copy, like NumPy's default)."""
-    return self._astype(as_dtype(dtype).code)
+    """A new tensor of `dtype` (always a copy, like NumPy's default; None means float64, as NumPy)."""
+    return self._astype((as_dtype(dtype, "astype") or float64).code)
 
 
 @_method
@@ -289,7 +289,7 @@ def tensor(data, dtype=None):
     NumPy arrays keep their dtype. Python floats become float32 (pynn's default
     float, as in PyTorch), ints int64, bools bool.
     """
-    d = as_dtype(dtype)
+    d = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         return data.astype(d) if d is not None else data.copy()
     if isinstance(data, (np.ndarray, np.generic)):
@@ -298,7 +298,7 @@ def tensor(data, dtype=None):
         a = np.asarray(data, dtype=None if d is None else d.dtype)
         if d is None and a.dtype == np.float64:
             a = a.astype(np.float32)
-    as_dtype(a.dtype)  # TypeError naming the dtype when pynn lacks it
+    as_dtype(a.dtype, "tensor")  # TypeError naming the dtype when pynn lacks it
     # Unaligned arrays (views into packed bytes) cannot be shared; copy them first.
     return _core._copy_from(np.require(a, requirements="A"))
 
@@ -309,43 +309,57 @@ def from_numpy(array):
 
 
 def empty(shape, dtype=float32):
-    return _core._empty(shape, as_dtype(dtype).code)
+    return _core._empty(shape, as_dtype(dtype, "empty").code)
 
 
 def full(shape, fill_value, dtype=None):
-    d = as_dtype(dtype) or _default_dtype_for(fill_value)
+    d = as_dtype(dtype, "full") or _default_dtype_for(fill_value)
     return _core._full(shape, fill_value, d.code)
 
 
 def zeros(shape, dtype=float32):
-    return _core._full(shape, 0, as_dtype(dtype).code)
+    return _core._full(shape, 0, as_dtype(dtype, "zeros").code)
 
 
 def ones(shape, dtype=float32):
-    return _core._full(shape, 1, as_dtype(dtype).code)
+    return _core._full(shape, 1, as_dtype(dtype, "ones").code)
+
+
+def _like(t, dtype, op):
+    """The shape and dtype of `t` (a tensor, or any array-like as pynn.tensor would convert it)."""
+    if not isinstance(t, Tensor):
+        a = np.asarray(t)
+        if a.dtype == np.float64 and not isinstance(t, (np.ndarray, np.generic)):
+            a = a.astype(np.float32)  # Python floats give float32, as in pynn.tensor
+        t = a
+    return tuple(t.shape), as_dtype(dtype, op) or as_dtype(t.dtype, op)
 
 
 def empty_like(t, dtype=None):
-    return empty(t.shape, dtype or t.dtype)
+    shape, d = _like(t, dtype, "empty_like")
+    return empty(shape, d)
 
 
 def zeros_like(t, dtype=None):
-    return zeros(t.shape, dtype or t.dtype)
+    shape, d = _like(t, dtype, "zeros_like")
+    return zeros(shape, d)
 
 
 def ones_like(t, dtype=None):
-    return ones(t.shape, dtype or t.dtype)
+    shape, d = _like(t, dtype, "ones_like")
+    return ones(shape, d)
 
 
 def full_like(t, fill_value, dtype=None):
-    return full(t.shape, fill_value, dtype or t.dtype)
+    shape, d = _like(t, dtype, "full_like")
+    return full(shape, fill_value, d)
 
 
 def arange(start, stop=None, step=1, dtype=None):
     """Evenly spaced values in [start, stop); ints give int64, floats float32 unless dtype says."""
     if stop is None:
         start, stop = 0, start
-    d = as_dtype(dtype)
+    d = as_dtype(dtype, "arange")
     if d is None:
         d = int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else float32
     return _core._copy_from(np.arange(start, stop, step, dtype=d.dtype))
@@ -353,4 +367,4 @@ def arange(start, stop=None, step=1, dtype=None):
 
 def eye(N, M=None, k=0, dtype=float32):
     """The identity-like matrix of NumPy's eye (ones on diagonal k)."""
-    return _core._copy_from(np.eye(N, M, k, dtype=as_dtype(dtype).dtype))
+    return _core._copy_from(np.eye(N, M, k, dtype=as_dtype(dtype, "eye").dtype))

@@ -9,7 +9,7 @@ import numpy as np
 from . import _core
 from .autograd import GradientTape
 
-__all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case"]
+__all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session"]
 
 
 class GradcheckError(AssertionError):
@@ -66,6 +66,14 @@ def set_random_seed(seed):
     from . import random
 
     random.seed(seed)
+
+
+def clear_session():
+    """Resets pynn's global state as Keras' clear_session does: the automatic layer names
+    start again (dense, dense_1, ...). Existing layers and models keep their names."""
+    from .layers import base
+
+    base.reset_names()
 
 
 class Progbar:

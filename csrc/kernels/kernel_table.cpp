@@ -35,6 +35,8 @@ const KernelTable& kernels() {
 }
 
 const char* binary_op_name(BinaryOp op) {
+  // Errors name the public function: users reach bce_logits only through it.
+  if (op == BinaryOp::bce_logits || op == BinaryOp::bce_logits_grad) return "sigmoid_binary_cross_entropy";
   static const char* names[] = {
 #define PYNN_NAME_ENTRY(name) #name,
       PYNN_BINARY_OPS(PYNN_NAME_ENTRY)

@@ -11,6 +11,8 @@ outputs) finds the graph.
 """
 
 import inspect
+import itertools
+import threading
 
 import numpy as np
 
@@ -22,14 +24,29 @@ from ..utils import snake_case
 
 __all__ = ["Layer", "KerasTensor", "Node", "register"]
 
-_name_counts = {}
+_name_counts = {}  # base name -> itertools.count
+_name_lock = threading.Lock()
 
 
 def unique_name(base):
-    """Keras' automatic names: dense, dense_1, dense_2, ..."""
-    n = _name_counts.get(base, 0)
-    _name_counts[base] = n + 1
+    """Keras' automatic names: dense, dense_1, dense_2, ... Safe under threads: the lock
+    makes the look-up and the count one step, so two layers never get the same name."""
+    with _name_lock:
+        counter = _name_counts.setdefault(base, itertools.count())
+        n = next(counter)
     return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names():
+    """Restarts the automatic names (pynn.utils.clear_session)."""
+    with _name_lock:
+        _name_counts.clear()
+
+
+def _is_nested_numbers(x):
+    if isinstance(x, (list, tuple)):
+        return all(_is_nested_numbers(v) for v in x)
+    return isinstance(x, (int, float, np.number, np.bool_))
 
 
 _REGISTRY = {}
@@ -65,7 +82,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name=None, node=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = as_dtype(dtype)
+        self.dtype = as_dtype(dtype, "KerasTensor")
         self.name = name
         self.node = node
 
@@ -109,7 +126,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string, got {type(name).__name__}")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = as_dtype(dtype or "float32")
+        self.dtype = as_dtype(dtype or "float32", type(self).__name__)
         if not self.dtype.is_floating_point:
             raise TypeError(f"{type(self).__name__}: dtype must be float32 or float64, got {self.dtype.name}")
         self.trainable = bool(trainable)
@@ -155,7 +172,7 @@ class Layer:
     def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None):
         """A new Variable of `shape` filled by `initializer`, owned by this layer."""
         shape = tuple(int(d) for d in shape)
-        dt = as_dtype(dtype) or self.dtype
+        dt = as_dtype(dtype, f"{self.name}: add_weight") or self.dtype
         value = initializers.get(initializer)(shape, dt)
         if tuple(value.shape) != shape:
             raise ValueError(f"{self.name}: initializer returned shape {value.shape} for weight {name} of "
@@ -279,8 +296,9 @@ class Layer:
         return self.call(inputs, **self._call_kwargs(training), **kwargs)
 
     def _convert(self, x):
-        if isinstance(x, (list, tuple)):
-            return [self._convert(v) for v in x]
+        if isinstance(x, (list, tuple)) and not _is_nested_numbers(x):
+            return [self._convert(v) for v in x]  # several inputs
+        # A nested list of numbers is one array-like input, converted as Keras does.
         x = ops._as_tensor(x)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)  # Keras' autocast: a layer computes in its own dtype (uint8 pixels too)

@@ -33,7 +33,7 @@ class InputLayer(Layer):
         if any(d is not None and (not isinstance(d, int) or d < 0) for d in shape):
             raise ValueError(f"InputLayer: shape must hold non-negative ints or None, got {shape}")
         super().__init__(name=name, **kwargs)
-        self.dtype = as_dtype(dtype or "float32")  # any dtype: an input need not be a float
+        self.dtype = as_dtype(dtype or "float32", "Input")  # any dtype: an input need not be a float
         self.batch_shape = (batch_size,) + shape
         self.built = True
         self.input_shape = self.output_shape = self.batch_shape
