@@ -110,7 +110,7 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]
-    raise ValueError(f"unknown activation {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
+    raise ValueError(f"activations.get: unknown activation {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
 
 
 def serialize(fn):
@@ -118,4 +118,4 @@ def serialize(fn):
     for name, f in _BY_NAME.items():
         if f is fn:
             return name
-    raise ValueError(f"cannot serialize the activation {fn!r}: only pynn's named activations can be saved")
+    raise ValueError(f"activations.serialize: cannot serialize the activation {fn!r}: only pynn's named activations can be saved")

@@ -192,17 +192,17 @@ def get(identifier):
     if isinstance(identifier, dict):
         cls = _BY_CLASS.get(identifier.get("class_name"))
         if cls is None:
-            raise ValueError(f"unknown initializer {identifier.get('class_name')!r}")
+            raise ValueError(f"initializers.get: unknown initializer {identifier.get('class_name')!r}")
         return cls.from_config(identifier.get("config", {}))
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS.get(identifier)
         if cls is not None:
             return cls()
-    raise ValueError(f"unknown initializer {identifier!r}; expected one of {sorted(_BY_NAME)}")
+    raise ValueError(f"initializers.get: unknown initializer {identifier!r}; expected one of {sorted(_BY_NAME)}")
 
 
 def serialize(initializer):
     """A JSON-able dict that get() turns back into the initializer."""
     if not isinstance(initializer, Initializer):
-        raise ValueError(f"cannot serialize the initializer {initializer!r}: it is not a pynn Initializer")
+        raise ValueError(f"initializers.serialize: cannot serialize the initializer {initializer!r}: it is not a pynn Initializer")
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

@@ -722,4 +722,4 @@ def get(identifier):
             return cls.from_config(identifier.get("config", {}))
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
-    raise ValueError(f"unknown loss {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
+    raise ValueError(f"losses.get: unknown loss {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")

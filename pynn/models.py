@@ -248,7 +248,7 @@ class Model(Layer):
 
     def _one_batch(self, x, y, step, op, return_dict):
         self._assert_compiled(op)
-        xs, y = _prepare(_flat_inputs(x), y, op)
+        xs, y = _prepare(_flat_inputs(x, op), y, op)
         self.reset_metrics()
         bx, by = _take(xs, y, None, 0, _length(y))
         loss, y_pred = step(bx, by)
@@ -290,12 +290,13 @@ class Model(Layer):
             raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-        xs, y = _prepare(_flat_inputs(x), y, "fit")
+        xs, y = _prepare(_flat_inputs(x, "fit"), y, "fit")
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
-            val = _prepare(_flat_inputs(validation_data[0]), validation_data[1], "fit (validation_data)")
+            where = "fit (validation_data)"
+            val = _prepare(_flat_inputs(validation_data[0], where), validation_data[1], where)
         elif validation_split:
             n = _length(xs[0])
             split_at = int(math.floor(n * (1.0 - validation_split)))
@@ -369,7 +370,7 @@ class Model(Layer):
         self._assert_compiled("evaluate")
         batch_size = _check_batch_size(batch_size, "evaluate")
         verbose = _check_verbose(verbose, "evaluate")
-        xs, y = _prepare(_flat_inputs(x), y, "evaluate")
+        xs, y = _prepare(_flat_inputs(x, "evaluate"), y, "evaluate")
         steps = -(-_length(xs[0]) // batch_size)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
         cbs.on_test_begin()
@@ -383,7 +384,7 @@ class Model(Layer):
 
         batch_size = _check_batch_size(batch_size, "predict")
         verbose = _check_verbose(verbose, "predict")
-        xs = [_prepare_array(a, "predict", "x") for a in _flat_inputs(x)]
+        xs = [_prepare_array(a, "predict", "x") for a in _flat_inputs(x, "predict")]
         n = _length(xs[0])
         for a in xs[1:]:
             if _length(a) != n:
@@ -549,9 +550,9 @@ def _flat(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _flat_inputs(x):
+def _flat_inputs(x, op):
     if x is None:
-        raise ValueError("x is required")
+        raise ValueError(f"{op}: x is required")
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 

@@ -50,7 +50,7 @@ def __array__(self, dtype=None, copy=None):
     a = np.asarray(memoryview(self))
     if dtype is not None and a.dtype != np.dtype(dtype):
         if copy is False:
-            raise ValueError(f"converting a {self.dtype} tensor to {np.dtype(dtype)} requires a copy")
+            raise ValueError(f"__array__: converting a {self.dtype} tensor to {np.dtype(dtype)} requires a copy")
         return a.astype(dtype)
     return a.copy() if copy else a
 
@@ -78,7 +78,7 @@ def __int__(self):
 @_method
 def __index__(self):
     if self.dtype.is_floating_point or self.size != 1:
-        raise TypeError("only integer tensors of one element can be converted to an index")
+        raise TypeError("__index__: only integer tensors of one element can be converted to an index")
     return int(self.item())
 
 
@@ -295,7 +295,10 @@ def tensor(data, dtype=None):
     if isinstance(data, (np.ndarray, np.generic)):
         a = data if d is None else np.asarray(data, dtype=d.dtype)
     else:
-        a = np.asarray(data, dtype=None if d is None else d.dtype)
+        try:
+            a = np.asarray(data, dtype=None if d is None else d.dtype)
+        except (TypeError, ValueError) as e:  # e.g. a ragged list: NumPy's message, with the op named
+            raise type(e)(f"tensor: {e}") from None
         if d is None and a.dtype == np.float64:
             a = a.astype(np.float32)
     as_dtype(a.dtype, "tensor")  # TypeError naming the dtype when pynn lacks it

@@ -30,8 +30,9 @@ py::object result(Tensor r, py::handle out) {
 void bind_ops(py::module_& m) {
 #define PYNN_BIND_BINARY(name)                                                                \
   m.def(#name, [](py::handle a, py::handle b, py::handle out) {                               \
-    std::vector<Tensor> ab = resolve_operands(#name, {a, b});                                 \
-    const Tensor* o = out_arg(#name, out);                                                    \
+    const char* op = binary_op_name(BinaryOp::name); /* the public name, in errors */         \
+    std::vector<Tensor> ab = resolve_operands(op, {a, b});                                    \
+    const Tensor* o = out_arg(op, out);                                                       \
     Tensor r;                                                                                 \
     {                                                                                         \
       py::gil_scoped_release nogil;                                                           \

@@ -174,7 +174,16 @@ Tensor tensor_from_any(py::handle obj, const char* op) {
   if (const Tensor* t = as_tensor(obj)) return *t;
   if (py::isinstance<py::array>(obj)) return tensor_from_numpy(obj, op);
   static py::object asarray = py::module_::import("numpy").attr("asarray");
-  return tensor_from_numpy(asarray(obj), op);
+  py::object arr;
+  try {
+    arr = asarray(obj);
+  } catch (py::error_already_set& e) {  // e.g. a ragged list: NumPy's message, with the op named
+    std::string msg = py::str(e.value());
+    if (e.matches(PyExc_ValueError)) throw ValueError(detail::cat(op, ": ", msg));
+    if (e.matches(PyExc_TypeError)) throw TypeError(detail::cat(op, ": ", msg));
+    throw;
+  }
+  return tensor_from_numpy(arr, op);
 }
 
 }  // namespace pynn

@@ -15,6 +15,6 @@ def get(class_name):
     from .base import _REGISTRY
 
     if class_name not in _REGISTRY:
-        raise ValueError(f"unknown layer class {class_name!r}; known: {sorted(_REGISTRY)} (pass custom classes "
+        raise ValueError(f"layers.get: unknown layer class {class_name!r}; known: {sorted(_REGISTRY)} (pass custom classes "
                          f"in custom_objects or decorate them with pynn.layers.register)")
     return _REGISTRY[class_name]

@@ -477,5 +477,5 @@ def get(identifier, loss=None):
             if str(loss_name).lower().startswith(prefix):
                 return cls(name="accuracy")
     if key not in _BY_NAME:
-        raise ValueError(f"unknown metric {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
+        raise ValueError(f"metrics.get: unknown metric {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
     return _BY_NAME[key]()

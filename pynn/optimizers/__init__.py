@@ -667,7 +667,7 @@ def deserialize(config, custom_objects=None):
     name = config["class_name"]
     cls = (custom_objects or {}).get(name) or _BY_NAME.get(str(name).lower())
     if cls is None:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(_BY_NAME)}")
+        raise ValueError(f"optimizers.deserialize: unknown optimizer {name!r}; expected one of {sorted(_BY_NAME)}")
     return cls.from_config(config.get("config", {}), custom_objects)
 
 
@@ -678,8 +678,8 @@ def get(identifier):
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in _BY_NAME:
-            raise ValueError(f"unknown optimizer {identifier!r}; expected one of {sorted(_BY_NAME)}")
+            raise ValueError(f"optimizers.get: unknown optimizer {identifier!r}; expected one of {sorted(_BY_NAME)}")
         return _BY_NAME[key]()
     if isinstance(identifier, dict) and "class_name" in identifier:
         return deserialize(identifier)
-    raise ValueError(f"cannot interpret {identifier!r} as an optimizer")
+    raise ValueError(f"optimizers.get: cannot interpret {identifier!r} as an optimizer")
