@@ -189,9 +189,9 @@ class Variable(Tensor):
     """
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
-        from .tensor import tensor
+        from .tensor import _tensor
 
-        super().__init__(tensor(initial_value, dtype))
+        super().__init__(_tensor(initial_value, dtype, "Variable"))
         self.trainable = bool(trainable)
         self.name = name
 

@@ -195,17 +195,18 @@ argmin = _reduction(_core._ReduceOp.argmin, "Index of the first smallest element
 
 # ---------------------------------------------------------------- shapes (views)
 
-def _as_tensor(x):
+def _as_tensor(x, op="tensor"):
+    """x as a tensor (no copy when it is one); `op` names the caller in conversion errors."""
     if _is_tensor(x):
         return x
-    from .tensor import tensor
+    from .tensor import _tensor
 
-    return tensor(x)
+    return _tensor(x, None, op)
 
 
 def _view_op(name, view, backward):
     def fn(x, *args):
-        x = _as_tensor(x)
+        x = _as_tensor(x, name)
         y = view(x, *args)
         if _recording():
             record(backward, (x,), y, args)
@@ -242,9 +243,19 @@ def reshape(x, shape):
     return _reshape(x, shape)
 
 
+def _int_tuple(op, what, value):
+    """An int or a sequence as a tuple (ints are checked by the C++ side, which names the op)."""
+    if hasattr(type(value), "__index__") and getattr(value, "ndim", 0) == 0:
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an int or a sequence of ints, not {type(value).__name__}") from None
+
+
 def transpose(x, axes=None):
     """A view with the axes permuted (reversed when axes is None)."""
-    return _transpose(x, None if axes is None else tuple(axes))
+    return _transpose(x, None if axes is None else _int_tuple("transpose", "axes", axes))
 
 
 def expand_dims(x, axis):
@@ -259,7 +270,7 @@ def squeeze(x, axis=None):
 
 def broadcast_to(x, shape):
     """A view of x broadcast to `shape` (stride 0 along broadcast axes)."""
-    return _broadcast_to(x, tuple(shape))
+    return _broadcast_to(x, _int_tuple("broadcast_to", "shape", shape))
 
 
 def sum_to(x, shape):
@@ -321,7 +332,7 @@ def matmul(a, b):
     """
     y = _core.matmul(a, b)
     if _recording():
-        a, b = _as_tensor(a), _as_tensor(b)
+        a, b = _as_tensor(a, "matmul"), _as_tensor(b, "matmul")
         record(_matmul_backward, (a, b), y)
     return y
 
@@ -330,7 +341,7 @@ def dot(a, b):
     """NumPy's dot: inner product of 1-D, matmul of 2-D, a scalar multiplies, and for N-D
     a sum product over the last axis of a and the second-to-last of b."""
     if _recording():
-        a, b = _as_tensor(a), _as_tensor(b)
+        a, b = _as_tensor(a, "dot"), _as_tensor(b, "dot")
         if a.ndim == 0 or b.ndim == 0:
             return multiply(a, b)
         if a.ndim <= 2 and b.ndim <= 2:
@@ -346,7 +357,7 @@ def tensordot(a, b, axes=2):
         return _core.tensordot(a, b, axes)
     # Recording: the same transposes, reshapes and GEMM as the C++ path, as
     # recorded ops, so the gradient follows from theirs.
-    a, b = _as_tensor(a), _as_tensor(b)
+    a, b = _as_tensor(a, "tensordot"), _as_tensor(b, "tensordot")
     if isinstance(axes, int):
         axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
@@ -408,8 +419,9 @@ def _log_softmax_backward(g, ins, y, axis):
 
 
 def _softmax_rows_op(x, axis, log):
-    x = _as_tensor(x)
-    rows, perm, shape = _to_rows(x, axis, "log_softmax" if log else "softmax")
+    op = "log_softmax" if log else "softmax"
+    x = _as_tensor(x, op)
+    rows, perm, shape = _to_rows(x, axis, op)
     y = _from_rows(_core._softmax_rows(rows, log), perm, shape)
     if _recording():
         record(_log_softmax_backward if log else _softmax_backward, (x,), y, axis)
@@ -434,7 +446,7 @@ def softmax_cross_entropy(logits, labels):
     loss with log-sum-exp and, while a tape records, the gradient
     (softmax - target) / batch in the same pass; the backward only scales it.
     """
-    logits = _as_tensor(logits)
+    logits = _as_tensor(logits, "softmax_cross_entropy")
     n = logits.shape[0] if logits.ndim == 2 else 1
     recording = _recording()
     loss_rows, grad = _core._softmax_xent(logits, labels, 1.0 / builtins_max(n, 1), bool(recording))
@@ -444,7 +456,7 @@ def softmax_cross_entropy(logits, labels):
             if not _recording():
                 return (multiply(saved, g),)
             # Recorded by an outer tape: (softmax - target) / batch as recorded ops.
-            target = _as_tensor(labels)
+            target = _as_tensor(labels, "softmax_cross_entropy")
             if not target.dtype.is_floating_point:
                 import numpy as np
 
@@ -458,7 +470,7 @@ def sigmoid_binary_cross_entropy(logits, targets):
     """The mean of -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)), computed from the logits
     as max(x, 0) - x t + log1p(exp(-|x|)) in one fused pass (never overflows); the
     gradient (sigmoid(x) - t) / size is one more pass. Targets take no gradient."""
-    x = _as_tensor(logits)
+    x = _as_tensor(logits, "sigmoid_binary_cross_entropy")
     loss = _core._reduce(_core._ReduceOp.mean, _core.bce_logits(x, targets, None), None, False)
     if _recording():
         def backward(g, ins, y, _):
@@ -501,8 +513,8 @@ def dense(x, kernel, bias=None, activation=None):
         raise ValueError(f"dense: unknown activation {activation!r}; expected one of "
                          f"{sorted(k for k in _ACTIVATIONS if k)} or None")
     act = _ACTIVATIONS[activation]
-    x, kernel = _as_tensor(x), _as_tensor(kernel)
-    bias = None if bias is None else _as_tensor(bias)
+    x, kernel = _as_tensor(x, "dense"), _as_tensor(kernel, "dense")
+    bias = None if bias is None else _as_tensor(bias, "dense")
     y = _core._dense(x, kernel, bias, act)
     if _recording():
         record(_dense_backward, (x, kernel, bias), y, act)

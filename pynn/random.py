@@ -38,8 +38,14 @@ def get_generator(seed=None):
     return np.random.default_rng(int(seed))
 
 
-def _shape(shape):
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+def _shape(shape, op="pynn.random"):
+    try:
+        dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: shape must be an int or a sequence of ints, got {shape!r}") from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{op}: negative dimensions are not allowed: {dims}")
+    return dims
 
 
 def _as_tensor(values, dtype, op="pynn.random"):
@@ -53,23 +59,25 @@ def _as_tensor(values, dtype, op="pynn.random"):
 
 def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """A tensor of samples from N(mean, stddev^2)."""
-    return _as_tensor(get_generator(seed).normal(mean, stddev, _shape(shape)), dtype, "random.normal")
+    op = "random.normal"
+    return _as_tensor(get_generator(seed).normal(mean, stddev, _shape(shape, op)), dtype, op)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
     """A tensor of samples from U[minval, maxval)."""
-    return _as_tensor(get_generator(seed).uniform(minval, maxval, _shape(shape)), dtype, "random.uniform")
+    op = "random.uniform"
+    return _as_tensor(get_generator(seed).uniform(minval, maxval, _shape(shape, op)), dtype, op)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """N(mean, stddev^2) with every sample farther than 2 stddev from the mean drawn again (Keras' rule)."""
     gen = get_generator(seed)
-    z = gen.standard_normal(_shape(shape))
+    z = gen.standard_normal(_shape(shape, "random.truncated_normal"))
     bad = np.abs(z) > 2
     while bad.any():
         z[bad] = gen.standard_normal(int(bad.sum()))
         bad = np.abs(z) > 2
-    return _as_tensor(mean + stddev * z, dtype)
+    return _as_tensor(mean + stddev * z, dtype, "random.truncated_normal")
 
 
 def _index_order(n, seed=None):

@@ -289,7 +289,12 @@ def tensor(data, dtype=None):
     NumPy arrays keep their dtype. Python floats become float32 (pynn's default
     float, as in PyTorch), ints int64, bools bool.
     """
-    d = as_dtype(dtype, "tensor")
+    return _tensor(data, dtype, "tensor")
+
+
+def _tensor(data, dtype, op):
+    """pynn.tensor, with `op` (the public function converting its argument) named in errors."""
+    d = as_dtype(dtype, op)
     if isinstance(data, Tensor):
         return data.astype(d) if d is not None else data.copy()
     if isinstance(data, (np.ndarray, np.generic)):
@@ -298,10 +303,10 @@ def tensor(data, dtype=None):
         try:
             a = np.asarray(data, dtype=None if d is None else d.dtype)
         except (TypeError, ValueError) as e:  # e.g. a ragged list: NumPy's message, with the op named
-            raise type(e)(f"tensor: {e}") from None
+            raise type(e)(f"{op}: {e}") from None
         if d is None and a.dtype == np.float64:
             a = a.astype(np.float32)
-    as_dtype(a.dtype, "tensor")  # TypeError naming the dtype when pynn lacks it
+    as_dtype(a.dtype, op)  # TypeError naming the dtype when pynn lacks it
     # Unaligned arrays (views into packed bytes) cannot be shared; copy them first.
     return _core._copy_from(np.require(a, requirements="A"))
 
@@ -312,7 +317,8 @@ def from_numpy(array):
 
 
 def empty(shape, dtype=float32):
-    return _core._empty(shape, as_dtype(dtype, "empty").code)
+    """An uninitialised tensor (dtype None means float32, pynn's default float)."""
+    return _core._empty(shape, (as_dtype(dtype, "empty") or float32).code)
 
 
 def full(shape, fill_value, dtype=None):
@@ -321,17 +327,20 @@ def full(shape, fill_value, dtype=None):
 
 
 def zeros(shape, dtype=float32):
-    return _core._full(shape, 0, as_dtype(dtype, "zeros").code)
+    return _core._full(shape, 0, (as_dtype(dtype, "zeros") or float32).code)
 
 
 def ones(shape, dtype=float32):
-    return _core._full(shape, 1, as_dtype(dtype, "ones").code)
+    return _core._full(shape, 1, (as_dtype(dtype, "ones") or float32).code)
 
 
 def _like(t, dtype, op):
     """The shape and dtype of `t` (a tensor, or any array-like as pynn.tensor would convert it)."""
     if not isinstance(t, Tensor):
-        a = np.asarray(t)
+        try:
+            a = np.asarray(t)
+        except (TypeError, ValueError) as e:  # e.g. a ragged list
+            raise type(e)(f"{op}: {e}") from None
         if a.dtype == np.float64 and not isinstance(t, (np.ndarray, np.generic)):
             a = a.astype(np.float32)  # Python floats give float32, as in pynn.tensor
         t = a
@@ -365,9 +374,18 @@ def arange(start, stop=None, step=1, dtype=None):
     d = as_dtype(dtype, "arange")
     if d is None:
         d = int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else float32
-    return _core._copy_from(np.arange(start, stop, step, dtype=d.dtype))
+    try:
+        a = np.arange(start, stop, step, dtype=d.dtype)
+    except (TypeError, ValueError) as e:  # NumPy's message, with the op named
+        raise type(e)(f"arange: {e}") from None
+    return _core._copy_from(a)
 
 
 def eye(N, M=None, k=0, dtype=float32):
     """The identity-like matrix of NumPy's eye (ones on diagonal k)."""
-    return _core._copy_from(np.eye(N, M, k, dtype=as_dtype(dtype, "eye").dtype))
+    d = as_dtype(dtype, "eye") or float32
+    try:
+        a = np.eye(N, M, k, dtype=d.dtype)
+    except (TypeError, ValueError) as e:  # NumPy's message, with the op named
+        raise type(e)(f"eye: {e}") from None
+    return _core._copy_from(a)

@@ -1,6 +1,7 @@
 """User errors: the right exception type, a message that names the op (DESIGN §4.1), and
 NumPy's (or Keras') behaviour where they accept the input."""
 
+import re
 import subprocess
 import sys
 import threading
@@ -199,3 +200,55 @@ def test_layer_names_are_unique_under_threads():
     for t in threads:
         t.join()
     assert len({layer.name for layer in layers}) == 200
+
+
+# ---------------------------------------------------------------- conversions name the op
+
+@pytest.mark.parametrize("op, call", [
+    ("softmax", pynn.softmax), ("log_softmax", pynn.log_softmax), ("transpose", pynn.transpose),
+    ("squeeze", pynn.squeeze), ("sum", pynn.sum), ("argmax", pynn.argmax), ("mean", pynn.mean),
+    ("matmul", lambda v: pynn.matmul(v, v)), ("where", lambda v: pynn.where(v, 1, 2)),
+    ("sigmoid_binary_cross_entropy", lambda v: pynn.sigmoid_binary_cross_entropy(v, pynn.zeros(1))),
+    ("Variable", pynn.Variable), ("activations.softplus", pynn.activations.softplus),
+    ("dense (Dense)", lambda v: pynn.layers.Dense(1, name="dense")(v)),
+])
+def test_array_like_conversion_errors_name_the_op(op, call):
+    with pytest.raises(TypeError, match=rf"^{re.escape(op)}: unsupported dtype (str|<U)"):
+        call(["a"])
+    with pytest.raises(ValueError, match=rf"^{re.escape(op)}: setting an array element with a sequence"):
+        call([[1.0], [1.0, 2.0]])
+
+
+@pytest.mark.parametrize("op, call", [
+    ("add", lambda: pynn.add(pynn.zeros(2, dtype="int32"), 2**40)),
+    ("exp", lambda: pynn.exp(2**70)),
+    ("setitem", lambda: pynn.zeros(2, dtype="uint8").__setitem__(0, 300)),
+])
+def test_weak_int_overflow_names_the_op(op, call):
+    with pytest.raises(OverflowError, match=rf"^{op}: Python integer \d+ out of bounds for "):
+        call()
+
+
+def test_numpy_argument_errors_name_the_creation_function():
+    with pytest.raises(TypeError, match="^arange: "):
+        pynn.arange("a")
+    with pytest.raises(TypeError, match="^eye: "):
+        pynn.eye("a")
+    with pytest.raises(TypeError, match=r"^random.normal: shape must be an int or a sequence of ints"):
+        pynn.random.normal("ab")
+    with pytest.raises(ValueError, match=r"^random.uniform: negative dimensions are not allowed"):
+        pynn.random.uniform((2, -1))
+    with pytest.raises(TypeError, match="^transpose: axes must be an int or a sequence of ints, not float$"):
+        pynn.transpose(pynn.zeros((2, 3)), 1.5)
+    with pytest.raises(TypeError, match="^broadcast_to: shape must be an int or a sequence of ints, not NoneType$"):
+        pynn.broadcast_to(pynn.zeros(3), None)
+
+
+def test_dtype_none_means_the_default_float():
+    for f in (pynn.zeros, pynn.ones, pynn.empty, pynn.eye):
+        assert f(2, dtype=None).dtype == pynn.float32
+
+
+def test_broadcast_to_an_int_shape_as_numpy():
+    r, want = pynn.broadcast_to(pynn.tensor([5.0]), 3), np.broadcast_to(np.array([5.0], np.float32), 3)
+    assert r.shape == want.shape and r.tolist() == want.tolist()

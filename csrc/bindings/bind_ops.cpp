@@ -88,7 +88,7 @@ void bind_ops(py::module_& m) {
       .value("argmax", ReduceOp::argmax).value("argmin", ReduceOp::argmin);
 
   m.def("_reduce", [](ReduceOp op, py::handle x, py::handle axis, bool keepdims) {
-    Tensor xt = resolve_operands("reduce", {x})[0];
+    Tensor xt = resolve_operands(reduce_name(op), {x})[0];
     bool all;
     std::vector<int64_t> axes = axes_from_py(axis, &all);
     py::gil_scoped_release nogil;

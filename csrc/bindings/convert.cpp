@@ -65,7 +65,7 @@ Tensor scalar_of(T v, DType d) {
 }
 
 // A weak scalar given the promoted dtype of the strong operands (or none).
-Tensor weak_scalar(py::handle h, Weak kind, bool have_strong, DType strong) {
+Tensor weak_scalar(const char* op, py::handle h, Weak kind, bool have_strong, DType strong) {
   switch (kind) {
     case Weak::Bool:
       return scalar_of<bool>(h.ptr() == Py_True, DType::Bool);
@@ -83,7 +83,8 @@ Tensor weak_scalar(py::handle h, Weak kind, bool have_strong, DType strong) {
       if (fits && d == DType::Int32) fits = v >= INT32_MIN && v <= INT32_MAX;
       if (!fits) {
         std::string repr = py::str(h);
-        PyErr_Format(PyExc_OverflowError, "Python integer %s out of bounds for %s", repr.c_str(), dtype_name(d));
+        PyErr_Format(PyExc_OverflowError, "%s: Python integer %s out of bounds for %s", op, repr.c_str(),
+                     dtype_name(d));
         throw py::error_already_set();
       }
       return scalar_of(static_cast<int64_t>(v), d);
@@ -114,7 +115,7 @@ std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::h
   }
   i = 0;
   for (py::handle h : values) {
-    if (kinds[i] != Weak::None) out[i] = weak_scalar(h, kinds[i], have_strong, strong);
+    if (kinds[i] != Weak::None) out[i] = weak_scalar(op, h, kinds[i], have_strong, strong);
     ++i;
   }
   return out;

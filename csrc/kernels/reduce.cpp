@@ -21,7 +21,6 @@
 #include "kernel_table.h"
 
 namespace pynn {
-namespace {
 
 const char* reduce_name(ReduceOp op) {
   switch (op) {
@@ -34,6 +33,8 @@ const char* reduce_name(ReduceOp op) {
   }
   return "reduce";
 }
+
+namespace {
 
 // A 0-d tensor holding value v converted to dtype d.
 Tensor scalar_tensor(DType d, double v) {

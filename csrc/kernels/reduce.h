@@ -8,6 +8,7 @@
 namespace pynn {
 
 enum class ReduceOp { sum, mean, max, min, argmax, argmin };
+const char* reduce_name(ReduceOp op);  // the public function's name, for errors
 
 // all_axes: reduce every axis (NumPy's axis=None); else `axes` (possibly
 // negative; argmax/argmin take exactly one). Result dtypes follow NumPy except

@@ -299,7 +299,7 @@ class Layer:
         if isinstance(x, (list, tuple)) and not _is_nested_numbers(x):
             return [self._convert(v) for v in x]  # several inputs
         # A nested list of numbers is one array-like input, converted as Keras does.
-        x = ops._as_tensor(x)
+        x = ops._as_tensor(x, f"{self.name} ({type(self).__name__})")
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)  # Keras' autocast: a layer computes in its own dtype (uint8 pixels too)
         return x
