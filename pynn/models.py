@@ -31,7 +31,7 @@ from . import optimizers as _optimizers
 from . import random as _random
 from .autograd import GradientTape, no_grad
 from .dtypes import as_dtype
-from .layers.base import KerasTensor, Layer, register
+from .layers.base import KerasTensor, Layer, _is_nested_numbers, register
 from .layers.core import InputLayer
 from .tensor import Tensor, from_numpy
 
@@ -115,7 +115,8 @@ class Model(Layer):
         if self._graph is None:
             return super()._convert(x)
         # A functional model's inputs keep their dtype up to their InputLayer's.
-        flat = _flat(x)
+        single = not isinstance(x, (list, tuple)) or _is_nested_numbers(x)  # nested numbers: one input
+        flat = [x] if single else list(x)
         expected = self.inputs
         if len(flat) != len(expected):
             raise ValueError(f"{self.name}: expected {len(expected)} input(s), got {len(flat)}")
@@ -125,7 +126,7 @@ class Model(Layer):
             if v.dtype != t.dtype:
                 v = v.astype(t.dtype)
             converted.append(v)
-        return converted if isinstance(x, (list, tuple)) else converted[0]
+        return converted[0] if single else converted
 
     def call(self, inputs, training=None):
         if self._graph is None:
@@ -513,7 +514,7 @@ class Sequential(Model):
         return x
 
     def _convert(self, x):
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, (list, tuple)) and not _is_nested_numbers(x):  # a nested list of numbers is one input
             raise ValueError(f"{self.name}: a Sequential model takes one input, got a list of {len(x)}")
         return Layer._convert(self, x)
 

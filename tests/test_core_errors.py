@@ -252,3 +252,14 @@ def test_dtype_none_means_the_default_float():
 def test_broadcast_to_an_int_shape_as_numpy():
     r, want = pynn.broadcast_to(pynn.tensor([5.0]), 3), np.broadcast_to(np.array([5.0], np.float32), 3)
     assert r.shape == want.shape and r.tolist() == want.tolist()
+
+
+def test_models_called_on_nested_lists_take_them_as_one_input():
+    x = [[1.0, 2.0], [3.0, 4.0]]
+    seq = pynn.Sequential([pynn.Input((2,)), pynn.layers.Dense(3)])
+    inp = pynn.Input((2,))
+    functional = pynn.Model(inp, pynn.layers.Dense(3)(inp))
+    for model in (seq, functional):
+        np.testing.assert_allclose(model(x).numpy(), model(np.array(x, np.float32)).numpy())
+    with pytest.raises(ValueError, match="takes one input"):
+        seq([pynn.zeros((1, 2)), pynn.zeros((1, 2))])
