@@ -76,6 +76,7 @@ def _write_paths(t):
         "clip_out": lambda: pynn.clip(t, 0, 1, out=t),
         "clip_none_out": lambda: pynn.clip(t, None, None, out=t),
         "reduction_out": reduction_out,
+        "random_shuffle": lambda: pynn.random.shuffle(t),
         "optim_update": lambda: _core._optim_update(_core._OptimRule.sgd, [t, pynn.ones((2, 3))], [0.1, 0.0, 0.0]),
         "optim_update_slot": lambda: _core._optim_update(
             _core._OptimRule.sgd, [pynn.zeros((2, 3)), pynn.ones((2, 3)), t], [0.1, 0.9, 0.0]),
