@@ -194,14 +194,29 @@ def test_variable_assign_paths_refuse_a_locked_variable():
     assert v.tolist() == [1.0, 2.0]
 
 
-@pytest.mark.parametrize("opt", [pynn.optimizers.SGD(0.1), pynn.optimizers.Adam(0.1, weight_decay=0.1),
-                                 pynn.optimizers.RMSprop(0.1), pynn.optimizers.Adagrad(0.1)])
-def test_optimizers_refuse_read_only_variables_before_any_update(opt):
+OPTIMIZERS = ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adamax", "Nadam", "Adadelta", "Lion", "Ftrl"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizers_refuse_read_only_variables_before_any_update(name):
+    opt = getattr(pynn.optimizers, name)(learning_rate=0.1)
     ok, locked = pynn.Variable([1.0, 2.0]), pynn.Variable([3.0, 4.0])
     locked.writeable = False
     with pytest.raises(ValueError, match=READ_ONLY):
         opt.apply([pynn.ones(2), pynn.ones(2)], [ok, locked])
     assert ok.tolist() == [1.0, 2.0] and locked.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_fused_updates_refuse_read_only_memory(name):
+    # Below the Python check: the C++ update itself refuses a read-only variable.
+    opt = getattr(pynn.optimizers, name)(learning_rate=0.1)
+    v = pynn.Variable([1.0, 2.0])
+    opt.build([v])
+    v.writeable = False
+    with pytest.raises(ValueError, match=READ_ONLY):
+        opt.update_step(pynn.ones(2), v, 0.1)
+    assert v.tolist() == [1.0, 2.0]
 
 
 def test_dense_stack_refuses_read_only_weights():
