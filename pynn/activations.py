@@ -22,7 +22,7 @@ def relu(x):
 
 
 def sigmoid(x):
-    x = ops._as_tensor(x, "activations.sigmoid")
+    x = ops._as_tensor(x)
     y = ops.sigmoid(x)
     y._keras_logits = x
     return y
@@ -33,7 +33,7 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    x = ops._as_tensor(x, "activations.softmax")
+    x = ops._as_tensor(x)
     y = ops.softmax(x, axis=axis)
     if axis in (-1, x.ndim - 1):
         y._keras_logits = x
@@ -50,7 +50,7 @@ def linear(x):
 
 def elu(x, alpha=1.0):
     """x where x > 0, else alpha (exp(x) - 1)."""
-    x = ops._as_tensor(x, "activations.elu")
+    x = ops._as_tensor(x)
     return ops.where(ops.greater(x, 0), x, ops.multiply(ops.subtract(ops.exp(ops.minimum(x, 0)), 1), alpha))
 
 
@@ -65,7 +65,7 @@ def selu(x):
 
 def softplus(x):
     """log(1 + exp(x)), computed as relu(x) + log(1 + exp(-|x|)) so it never overflows."""
-    x = ops._as_tensor(x, "activations.softplus")
+    x = ops._as_tensor(x)
     return ops.add(ops.relu(x), ops.log(ops.add(ops.exp(ops.negative(ops.abs(x))), 1)))
 
 
@@ -84,7 +84,7 @@ swish = silu
 
 def leaky_relu(x, negative_slope=0.2):
     """x where x > 0, else negative_slope * x (Keras' default slope 0.2)."""
-    x = ops._as_tensor(x, "activations.leaky_relu")
+    x = ops._as_tensor(x)
     return ops.where(ops.greater(x, 0), x, ops.multiply(x, negative_slope))
 
 
@@ -110,7 +110,7 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]
-    raise ValueError(f"activations.get: unknown activation {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
+    raise ValueError(f"unknown activation {identifier!r}; expected one of {sorted(_BY_NAME)} or a callable")
 
 
 def serialize(fn):
@@ -118,4 +118,4 @@ def serialize(fn):
     for name, f in _BY_NAME.items():
         if f is fn:
             return name
-    raise ValueError(f"activations.serialize: cannot serialize the activation {fn!r}: only pynn's named activations can be saved")
+    raise ValueError(f"cannot serialize the activation {fn!r}: only pynn's named activations can be saved")

@@ -70,8 +70,6 @@ def test_get_and_fit_errors_name_the_function():
         pynn.losses.get("nope")
     with pytest.raises(ValueError, match="^metrics.get: unknown metric"):
         pynn.metrics.get("nope")
-    with pytest.raises(ValueError, match="^activations.get: unknown activation"):
-        pynn.activations.get("nope")
     with pytest.raises(ValueError, match="^initializers.get: unknown initializer"):
         pynn.initializers.get("nope")
     with pytest.raises(ValueError, match="^SGD: only one of clipnorm"):
@@ -209,7 +207,7 @@ def test_layer_names_are_unique_under_threads():
     ("squeeze", pynn.squeeze), ("sum", pynn.sum), ("argmax", pynn.argmax), ("mean", pynn.mean),
     ("matmul", lambda v: pynn.matmul(v, v)), ("where", lambda v: pynn.where(v, 1, 2)),
     ("sigmoid_binary_cross_entropy", lambda v: pynn.sigmoid_binary_cross_entropy(v, pynn.zeros(1))),
-    ("Variable", pynn.Variable), ("activations.softplus", pynn.activations.softplus),
+    ("Variable", pynn.Variable),
     ("dense (Dense)", lambda v: pynn.layers.Dense(1, name="dense")(v)),
 ])
 def test_array_like_conversion_errors_name_the_op(op, call):
