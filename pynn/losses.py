@@ -88,8 +88,8 @@ def _pair(y_true, y_pred, op, same_shape=False):
     predictions), at the same rank (Note [Target rank]); a ValueError naming op when their
     shapes do not broadcast together (or, with same_shape, differ: Keras' cross-entropies
     require equal shapes)."""
-    y_pred = ops._as_tensor(y_pred)
-    y_true = ops._as_tensor(y_true)
+    y_pred = ops._as_tensor(y_pred, op)
+    y_true = ops._as_tensor(y_true, op)
     dtype = _float_dtype(y_pred)
     if y_pred.dtype != dtype:
         y_pred = y_pred.astype(dtype)
@@ -324,10 +324,10 @@ def _class_indices(y_true, y_pred, op, axis=-1, ignore_class=None):
     """(scores with the class axis last, int64 class indices as a NumPy array, valid mask or None).
     Labels with a size-1 class axis lose it; float labels are cast (Keras casts them);
     indices outside [0, classes) other than ignore_class are a ValueError naming op."""
-    y_pred = ops._as_tensor(y_pred)
+    y_pred = ops._as_tensor(y_pred, op)
     if not y_pred.dtype.is_floating_point:
         y_pred = y_pred.astype("float32")
-    labels = ops._as_tensor(y_true)
+    labels = ops._as_tensor(y_true, op)
     axis = _axis(axis, y_pred.ndim, op)
     if labels.ndim == y_pred.ndim and labels.shape[axis] == 1:
         labels = ops.squeeze(labels, axis)
@@ -477,10 +477,10 @@ class Loss:
         return self.call(y_true, y_pred), None
 
     def _inputs(self, y_true, y_pred):
-        y_pred = ops._as_tensor(y_pred)
+        y_pred = ops._as_tensor(y_pred, self.name)
         dtype = _float_dtype(y_pred, self.dtype)
         y_pred = _cast(y_pred, dtype)
-        y_true = ops._as_tensor(y_true)
+        y_true = ops._as_tensor(y_true, self.name)
         if y_true.dtype != dtype:
             y_true = y_true.astype(dtype)  # as Keras: targets in the loss's dtype too (class indices included)
         return y_true, y_pred
@@ -686,7 +686,7 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
     def _fused(self, y_true, logits):
         if logits.ndim != 2 or self.kwargs["axis"] not in (-1, 1) or self.kwargs["ignore_class"] is not None:
             return None
-        labels = sparse_labels(ops._as_tensor(y_true), logits.shape, self.name)
+        labels = sparse_labels(ops._as_tensor(y_true, self.name), logits.shape, self.name)
         if labels.dtype.is_floating_point:  # float class indices (e.g. from a DataFrame), as Keras casts them
             labels = labels.astype("int64")
         return ops.softmax_cross_entropy(logits, labels)  # fused

@@ -261,3 +261,13 @@ def test_models_called_on_nested_lists_take_them_as_one_input():
         np.testing.assert_allclose(model(x).numpy(), model(np.array(x, np.float32)).numpy())
     with pytest.raises(ValueError, match="takes one input"):
         seq([pynn.zeros((1, 2)), pynn.zeros((1, 2))])
+
+
+@pytest.mark.parametrize("op, call", [
+    ("mean_squared_error", lambda v: pynn.losses.MeanSquaredError()(v, pynn.zeros((1, 2)))),
+    ("sparse_categorical_crossentropy", lambda v: pynn.losses.sparse_categorical_crossentropy(v, pynn.zeros((1, 2)))),
+    ("accuracy", lambda v: pynn.metrics.Accuracy().update_state(v, pynn.zeros((1, 2)))),
+])
+def test_losses_and_metrics_name_themselves_in_conversion_errors(op, call):
+    with pytest.raises(TypeError, match=rf"^{op}: unsupported dtype (str|<U)"):
+        call(["a"])

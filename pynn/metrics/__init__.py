@@ -39,13 +39,13 @@ __all__ = [
 ]
 
 
-def _t(x):
-    return ops._as_tensor(x)
+def _t(x, op="metric"):
+    return ops._as_tensor(x, op)
 
 
 def _aligned(y_true, y_pred, op):
     """Both as tensors at the same rank (Note [Target rank] in losses.py), shapes checked."""
-    y_true, y_pred = match_rank(_t(y_true), _t(y_pred))
+    y_true, y_pred = match_rank(_t(y_true, op), _t(y_pred, op))
     check_shapes(op, y_true.shape, y_pred.shape)
     return y_true, y_pred
 
