@@ -61,6 +61,9 @@ BinaryOp nn_activation_grad_op(Activation act);
 // loop optional. The operand's rows are operand_rs bytes apart: 0 for a row
 // broadcast to every row (a bias), C's own row stride for a matrix (the
 // activation output of a derivative). ctx: a const ElementwiseEpilogue*.
+// After those, when act is set, a registry activation (Note [Activation
+// registry]) writes act(C) into the rows of act_out (act_rs bytes apart) and
+// C keeps the pre-activation, which the activation's derivative needs.
 struct ElementwiseEpilogue {
   char* c;
   int64_t c_rs, e;  // C's row stride and the element size, bytes
@@ -68,6 +71,10 @@ struct ElementwiseEpilogue {
   int64_t operand_rs;
   InnerLoop binary;  // (out, c, operand) or null
   InnerLoop unary;   // (out, c) or null
+  InnerLoop act = nullptr;  // (act_out, c, act_h) or null
+  const double* act_h = nullptr;
+  char* act_out = nullptr;
+  int64_t act_rs = 0;
 };
 void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols);
 
@@ -85,5 +92,20 @@ void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation
                    DenseColumns* cols = nullptr);
 void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
                        bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
+
+// A registry activation (Note [Activation registry]) over any float tensor,
+// h its kActParams scalars: y = act(x), and dx = dy * act'(x) given y.
+// Integer and bool inputs compute in float as exp does (NumPy's rule).
+Tensor nn_activation(ActOp op, const Tensor& x, const double* h);
+Tensor nn_activation_grad(ActOp op, const Tensor& dy, const Tensor& x, const Tensor& y, const double* h);
+
+// y = act(x @ W + b) with a registry activation in the GEMM's epilogue; *z
+// receives the pre-activation x @ W + b, which the backward needs (the
+// derivative of gelu or silu is not a function of y). The backward:
+// dz = dy * act'(z) in one pass, then dx, dW and db as nn_dense_backward.
+Tensor nn_dense_act(const Tensor& x, const Tensor& w, const Tensor* b, ActOp op, const double* h, Tensor* z);
+void nn_dense_act_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& z, const Tensor& y,
+                           ActOp op, const double* h, bool need_dx, bool need_db, Tensor* dx, Tensor* dw,
+                           Tensor* db);
 
 }  // namespace pynn
