@@ -111,15 +111,22 @@ relu = _unary("relu", "maximum(x, 0) (gradient 0 at 0)", lambda g, ins, y, _: (w
 
 def _act_backward(g, ins, y, saved):
     op, h = saved
+    return (_act_derivative(op, g, ins[0], y, h, 1),)
+
+
+def _act_derivative(op, g, x, y, h, order):
+    """g * act^(order)(x) (y = act(x), a constant of the node). Recorded when a tape
+    records a backward, so nested tapes see act'' through x and act' through g."""
+    r = _core._activation_grad(op, g, x, y, h, order)
     if _recording():
-        # An outer tape records this backward: the derivative enters as a
-        # constant factor (gradients flow through g; act'' is not recorded).
-        return (multiply(g, _core._activation_grad(op, _ones_like(y), ins[0], y, h)),)
-    return (_core._activation_grad(op, g, ins[0], y, h),)
-
-
-def _ones_like(t):
-    return _core._full(t.shape, 1, t._dtype_code)
+        def backward(gg, ins, out, _):
+            g_, x_ = ins
+            if order >= 2:
+                raise NotImplementedError(f"{op.name}: derivatives of order 3 and above are not implemented")
+            return (_act_derivative(op, gg, x_, y, h, order),
+                    _act_derivative(op, multiply(gg, g_), x_, y, h, order + 1))
+        record(backward, (_as_tensor(g), x), r)
+    return r
 
 
 def activation(op, x, params=()):
@@ -497,7 +504,10 @@ def _dense_act_backward(g, ins, y, saved):
     x, kernel, bias = ins
     op, h, z = saved
     if _recording():
-        dz = multiply(g, _core._activation_grad(op, _ones_like(y), z, y, h))
+        # An outer tape records this backward: z again as recorded ops, so act''
+        # reaches x, kernel and bias.
+        z = matmul(x, kernel) if bias is None else add(matmul(x, kernel), bias)
+        dz = _act_derivative(op, g, z, y, h, 1)
         return (matmul(dz, transpose(kernel)), matmul(transpose(x), dz),
                 None if bias is None else sum(dz, axis=0))
     return _core._dense_act_backward(g, x, kernel, z, y, op, h, bool(_state.needs[0]), bias is not None)

@@ -137,6 +137,61 @@ def test_activation_gradient(name):
     assert gradcheck(fn, [x.reshape(5, 8)])
 
 
+def _first_derivative(fn):
+    """t -> d sum(fn(t)) / dt, computed by an inner tape (recorded by any outer one)."""
+    def grad(t):
+        with pynn.GradientTape() as inner:
+            inner.watch(t)
+            y = fn(t)
+        return inner.gradient(y, t)
+    return grad
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_activation_second_derivative_by_nested_tapes(name):
+    """The derivative functor is itself differentiated (f'' by the second-derivative
+    functor), so nested tapes give second derivatives."""
+    fn, _, kinks = CASES[name]
+    rng = np.random.default_rng(13)
+    x = rng.uniform(-4, 4, 30)
+    for k in kinks + [0.0]:
+        x = np.where(np.abs(x - k) < 0.05, x + 0.1, x)
+    assert gradcheck(_first_derivative(fn), [x.reshape(5, 6)], atol=1e-5, rtol=1e-4)
+    # and the gradient flowing through the incoming gradient g of a recorded backward
+    w = rng.standard_normal(x.shape)
+    assert gradcheck(lambda g: _first_derivative(lambda t: pynn.ops.multiply(fn(t), g))(pynn.tensor(x)), [w])
+
+
+def test_third_derivative_says_not_implemented():
+    x = pynn.tensor(np.array([0.3, -0.7]))
+    with pynn.GradientTape() as t3:
+        t3.watch(x)
+        with pynn.GradientTape() as t2:
+            t2.watch(x)
+            with pynn.GradientTape() as t1:
+                t1.watch(x)
+                y = A.gelu(x)
+            d1 = t1.gradient(y, x)
+        d2 = t2.gradient(d1, x)
+    np.testing.assert_allclose(np.asarray(d2), np.exp(-0.5 * np.asarray(x) ** 2) / math.sqrt(2 * math.pi)
+                               * (2 - np.asarray(x) ** 2))
+    with pytest.raises(NotImplementedError, match="order 3"):
+        t3.gradient(d2, x)
+
+
+@pytest.mark.parametrize("name", ["gelu", "elu", "softplus", "mish"])
+def test_dense_fused_second_derivative(name):
+    rng = np.random.default_rng(21)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    fused = A.get(name)._fused
+    for i, arr in enumerate((x, w, b)):
+        def f(t, i=i):
+            args = [pynn.tensor(x), pynn.tensor(w), pynn.tensor(b)]
+            args[i] = t
+            return pynn.ops.dense(*args, fused)
+        assert gradcheck(_first_derivative(f), [arr], atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_activation_gradient_at_extremes_is_finite_and_right(name):
     """The derivative functor at large |x| and +-inf: the limit of the slope, never NaN."""

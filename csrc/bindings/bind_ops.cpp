@@ -163,12 +163,13 @@ void bind_ops(py::module_& m) {
     py::gil_scoped_release nogil;
     return nn_activation(op, xt, h.data());
   }, py::arg("op"), py::arg("x"), py::arg("params"));
-  m.def("_activation_grad", [act_params](ActOp op, const Tensor& dy, const Tensor& x, const Tensor& y,
-                                         const std::vector<double>& params) {
+  m.def("_activation_grad", [act_params](ActOp op, py::handle dy, const Tensor& x, const Tensor& y,
+                                         const std::vector<double>& params, int order) {
+    Tensor dyt = resolve_operands(act_op_name(op), {dy})[0];
     const auto h = act_params(params);
     py::gil_scoped_release nogil;
-    return nn_activation_grad(op, dy, x, y, h.data());
-  }, py::arg("op"), py::arg("dy"), py::arg("x"), py::arg("y"), py::arg("params"));
+    return nn_activation_grad(op, dyt, x, y, h.data(), order);
+  }, py::arg("op"), py::arg("dy"), py::arg("x"), py::arg("y"), py::arg("params"), py::arg("order") = 1);
   m.def("_dense_act", [act_params](const Tensor& x, const Tensor& w, py::handle b, ActOp op,
                                    const std::vector<double>& params) {
     const Tensor* bp = out_arg("dense", b);

@@ -48,8 +48,9 @@ namespace pynn {
 // Note [Activation registry]
 // The element-wise activations shared by pynn.activations, Dense(activation=)
 // and the dense kernel's epilogue (Note [GEMM epilogue] in nn.h). X(name): a
-// functor act_<name> in loops.h with f(x, h) and its derivative d(x, y, h)
-// (y = f(x)), h = the activation's scalars (up to kActParams, in the
+// functor act_<name> in loops.h with f(x, h), its derivative d(x, y, h)
+// (y = f(x)) and second derivative dd(x, y, h) (for nested tapes), h = the
+// activation's scalars (up to kActParams, in the
 // functor's type). Float32/float64 only. Loops, with h a double[kActParams]
 // passed as an operand of stride 0 (as clip's bounds are):
 //   act[op]      (y, x, h)
@@ -203,6 +204,7 @@ struct KernelTable {
   RowsLoop rows[kNumRowsKernels][2];        // [kernel][0: float32, 1: float64]
   InnerLoop act[kNumActOps][2];             // Note [Activation registry]: [op][0: float32, 1: float64]
   InnerLoop act_grad[kNumActOps][2];
+  InnerLoop act_grad2[kNumActOps][2];       // (dx, dy, x, y, h): dx = dy * f''(x)
 };
 
 const KernelTable& kernels();

@@ -373,8 +373,10 @@ Tensor nn_activation(ActOp op, const Tensor& x_in, const double* h) {
   return y;
 }
 
-Tensor nn_activation_grad(ActOp op, const Tensor& dy_in, const Tensor& x_in, const Tensor& y_in, const double* h) {
+Tensor nn_activation_grad(ActOp op, const Tensor& dy_in, const Tensor& x_in, const Tensor& y_in, const double* h,
+                          int order) {
   const char* name = act_op_name(op);
+  PYNN_CHECK(order == 1 || order == 2, name, ": derivatives of order ", order, " are not implemented (1 or 2)");
   PYNN_CHECK(x_in.shape == y_in.shape, name, " backward: input of shape ", x_in.shape, " and output of shape ",
              y_in.shape, " differ");
   const DType c = act_dtype(y_in.dtype);
@@ -383,7 +385,7 @@ Tensor nn_activation_grad(ActOp op, const Tensor& dy_in, const Tensor& x_in, con
   Tensor dy = tensor_broadcast_to(name, as(dy_in), x.shape);
   Tensor dx = tensor_empty_like_layout(x.shape, c, x);
   Tensor hv = act_params_view(h, x.shape);
-  InnerLoop loop = kernels().act_grad[static_cast<int>(op)][c == DType::Float64 ? 1 : 0];
+  InnerLoop loop = (order == 1 ? kernels().act_grad : kernels().act_grad2)[static_cast<int>(op)][c == DType::Float64 ? 1 : 0];
   const Tensor* ops[] = {&dx, &dy, &x, &y, &hv};
   iter_run(iter_make(5, ops, 0), loop, kGrainSize / 4);
   return dx;

@@ -94,10 +94,12 @@ void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const
                        bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
 
 // A registry activation (Note [Activation registry]) over any float tensor,
-// h its kActParams scalars: y = act(x), and dx = dy * act'(x) given y.
-// Integer and bool inputs compute in float as exp does (NumPy's rule).
+// h its kActParams scalars: y = act(x), and dx = dy * act'(x) given y
+// (order 2: dy * act''(x)). Integer and bool inputs compute in float as exp
+// does (NumPy's rule).
 Tensor nn_activation(ActOp op, const Tensor& x, const double* h);
-Tensor nn_activation_grad(ActOp op, const Tensor& dy, const Tensor& x, const Tensor& y, const double* h);
+Tensor nn_activation_grad(ActOp op, const Tensor& dy, const Tensor& x, const Tensor& y, const double* h,
+                          int order = 1);
 
 // y = act(x @ W + b) with a registry activation in the GEMM's epilogue; *z
 // receives the pre-activation x @ W + b, which the backward needs (the
