@@ -383,3 +383,17 @@ def test_large_input_split_over_threads(name, threads):
     with np.errstate(all="ignore"):
         numeric = (ref(x + 1e-6) - ref(x - 1e-6)) / 2e-6
     np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-5)  # random x misses the kinks
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_expm1_and_log1p_stay_relatively_exact(dtype):
+    """elu's exp(x) - 1 near 0 and softplus' log(1 + e^-|x|) far out are computed without
+    cancellation (Kahan's trick in the functors): relative error of a few ulp."""
+    eps = np.finfo(dtype).eps
+    x = -np.logspace(-30, 1.5, 2000).astype(dtype)
+    np.testing.assert_allclose(np.asarray(A.elu(pynn.tensor(x))), np.expm1(x.astype(np.float64)), rtol=8 * eps, atol=0)
+    xs = np.linspace(-80, 80, 20001).astype(dtype)
+    with np.errstate(all="ignore"):
+        ref = np.logaddexp(xs.astype(np.float64), 0)
+    np.testing.assert_allclose(np.asarray(A.softplus(pynn.tensor(xs))), ref, rtol=8 * eps, atol=0)
+    np.testing.assert_allclose(np.asarray(A.log_sigmoid(pynn.tensor(-xs))), -ref, rtol=8 * eps, atol=0)

@@ -160,16 +160,22 @@ struct op_relu { template <class T> static constexpr bool ok = true; template <c
 
 // ---- activations (Note [Activation registry] in kernel_table.h) ----
 // f(x, h), d(x, y, h) = f'(x) and dd(x, y, h) = f''(x), h the scalars in T
-// (0 where f' is piecewise constant). expm1, log1p and erfc
-// are libm's (exact near 0, where exp(x) - 1 and 1 + erf(x) cancel).
+// (0 where f' is piecewise constant). expm1 and log1p are exact near 0, where
+// exp(x) - 1 and log(1 + x) cancel, by Kahan's trick on the rounded u (u - 1
+// and log(u) err alike, so their ratio is right to a few ulp) and stay
+// straight-line code that vectorises; erfc is libm's (1 + erf(x) cancels).
 
-template <class T> inline T vexpm1(T x) {
-  if constexpr (std::is_same_v<T, float>) return __builtin_expm1f(x);
-  else return __builtin_expm1(x);
+template <class T> inline T vexpm1(T x) {  // (u - 1) x / log(u), u = e^x
+  const T u = vmath::exp(x);
+  const T r = (u - T(1)) * x / vmath::log(u);
+  T out = u == T(1) ? x : r;
+  out = u == T(0) ? T(-1) : out;
+  out = u == T(__builtin_inf()) ? u : out;
+  return x != x ? x : out;
 }
-template <class T> inline T vlog1p(T x) {
-  if constexpr (std::is_same_v<T, float>) return __builtin_log1pf(x);
-  else return __builtin_log1p(x);
+template <class T> inline T vlog1p(T e) {  // log(u) e / (u - 1), u = 1 + e; e >= 0 here
+  const T u = T(1) + e;
+  return u == T(1) ? e : vmath::log(u) * e / (u - T(1));
 }
 template <class T> inline T verfc(T x) {
   if constexpr (std::is_same_v<T, float>) return __builtin_erfcf(x);
