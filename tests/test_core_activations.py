@@ -397,3 +397,20 @@ def test_expm1_and_log1p_stay_relatively_exact(dtype):
         ref = np.logaddexp(xs.astype(np.float64), 0)
     np.testing.assert_allclose(np.asarray(A.softplus(pynn.tensor(xs))), ref, rtol=8 * eps, atol=0)
     np.testing.assert_allclose(np.asarray(A.log_sigmoid(pynn.tensor(-xs))), -ref, rtol=8 * eps, atol=0)
+
+
+def test_model_with_registry_activations_trains_saves_and_loads(tmp_path):
+    pynn.random.seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("int64")
+    layers = pynn.layers
+    model = pynn.Sequential([layers.Input(shape=(8,)), layers.Dense(16, activation="gelu"), layers.Activation("mish"),
+                             layers.Dense(16, activation="leaky_relu"), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    loss = model.fit(x, y, epochs=5, batch_size=16, verbose=0).history["loss"]
+    assert loss[-1] < loss[0]
+    model.save(str(tmp_path / "m.pynn"))
+    again = pynn.models.load_model(str(tmp_path / "m.pynn"))
+    assert again.layers[0].activation is A.gelu and again.layers[1].activation is A.mish
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
