@@ -172,7 +172,9 @@ def celu(x, alpha=1.0):
 def glu(x, axis=-1):
     """a * sigmoid(b), with a and b the two halves of x along `axis`."""
     x = ops._as_tensor(x)
-    axis = axis % x.ndim if x.ndim else axis
+    if x.ndim == 0:
+        raise ValueError("glu: expected at least 1 dimension, got a scalar")
+    axis = axis % x.ndim
     n = x.shape[axis]
     if n % 2:
         raise ValueError(f"glu: the size of axis {axis} must be even, got shape {x.shape}")

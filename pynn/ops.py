@@ -414,7 +414,10 @@ def _to_rows(x, axis):
     axis = axis % nd
     perm = tuple(i for i in range(nd) if i != axis) + (axis,)
     moved = x._transpose(perm)
-    return moved._reshape((-1, moved.shape[-1])), perm, moved.shape
+    rows = 1
+    for d in moved.shape[:-1]:
+        rows *= d
+    return moved._reshape((rows, moved.shape[-1])), perm, moved.shape  # not -1: size 0 rows of 0 classes
 
 
 def _from_rows(y, perm, moved_shape):

@@ -414,3 +414,14 @@ def test_model_with_registry_activations_trains_saves_and_loads(tmp_path):
     again = pynn.models.load_model(str(tmp_path / "m.pynn"))
     assert again.layers[0].activation is A.gelu and again.layers[1].activation is A.mish
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_empty_inputs():
+    e = pynn.tensor(np.zeros((0, 3)))
+    assert A.gelu(e).shape == (0, 3) and A.sparsemax(e).shape == (0, 3) and A.glu(pynn.tensor(np.zeros((0, 4)))).shape == (0, 2)
+    assert pynn.ops.dense(e, pynn.tensor(np.ones((3, 2))), None, A.gelu._fused).shape == (0, 2)
+    # softmax over an empty axis (rows of 0 classes) used to fail reshaping to (-1, 0)
+    assert A.softmax(pynn.tensor(np.zeros((2, 0, 3))), axis=(1, 2)).shape == (2, 0, 3)
+    assert pynn.softmax(pynn.tensor(np.zeros((2, 0)))).shape == (2, 0)
+    with pytest.raises(ValueError, match="glu"):
+        A.glu(pynn.tensor(np.float32(1)))
