@@ -29,6 +29,9 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target, double scale, T
 // sigmoid_grad, tanh_grad take dy and y), then dW = x^T dz and dx = dz W^T
 // are GEMMs on transposed views (no copies) and db sums dz over the batch.
 // dx is skipped when the tape does not need it (a network's input).
+// The enum below is the compiled stack's set (train.h), whose derivatives come
+// from y; any other registry activation (Note [Activation registry]) takes
+// nn_dense_act, which keeps the pre-activation for its derivative.
 enum class Activation : int { linear, relu, sigmoid, tanh, softmax };
 
 Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act);
