@@ -314,7 +314,9 @@ def get(identifier):
 
 
 def serialize(initializer):
-    """A JSON-able dict that get() turns back into the initializer."""
+    """A JSON-able dict that get() turns back into the initializer (None for None)."""
+    if initializer is None:
+        return None
     if not isinstance(initializer, Initializer):
         raise ValueError(f"cannot serialize the initializer {initializer!r}: it is not a pynn Initializer")
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

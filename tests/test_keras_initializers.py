@@ -225,3 +225,13 @@ def test_dense_with_orthogonal_and_constant_initializers():
     clone = pynn.layers.Dense.from_config(config)
     assert isinstance(clone.kernel_initializer, I.Orthogonal)
     assert clone.kernel_initializer.get_config() == layer.kernel_initializer.get_config()
+
+
+def test_none_initializer_in_a_layer():
+    # get(None) is None (Keras); add_weight then falls back to Keras' default, glorot_uniform
+    layer = pynn.layers.Dense(3, kernel_initializer=None)
+    layer.build((None, 4))
+    assert layer.kernel.shape == (4, 3) and np.any(_np(layer.kernel) != 0)
+    assert I.serialize(None) is None
+    clone = pynn.layers.Dense.from_config(layer.get_config())
+    assert clone.kernel_initializer is None
