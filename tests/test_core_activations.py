@@ -425,3 +425,9 @@ def test_empty_inputs():
     assert pynn.softmax(pynn.tensor(np.zeros((2, 0)))).shape == (2, 0)
     with pytest.raises(ValueError, match="glu"):
         A.glu(pynn.tensor(np.float32(1)))
+
+
+def test_sparsemax_in_row_blocks():
+    """Many rows are done in blocks (bounded memory); the blocks join up exactly."""
+    x = np.random.default_rng(12).standard_normal((300, 150))
+    np.testing.assert_allclose(np.asarray(A.sparsemax(pynn.tensor(x))), _np_sparsemax(x), rtol=1e-12, atol=1e-15)
