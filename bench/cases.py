@@ -112,6 +112,17 @@ case(
     bytes=2 * F32 * 10**6,
 )
 
+# Registry activations (Note [Activation registry]): libm's expm1 / log1p / erfc
+# are calls, so these show what the functors cost beyond the vectorised exp.
+_act = dict(bytes=2 * F32 * 10**6, requires=("activations",))
+case("silu", "1e6", _x1e6, np_expr="x / (1 + np.exp(-x))", pn_expr="pynn.activations.silu(x)", **_act)
+case("elu", "1e6", _x1e6, np_expr="np.where(x >= 0, x, np.expm1(x))", pn_expr="pynn.activations.elu(x)", **_act)
+case("softplus", "1e6", _x1e6, np_expr="np.logaddexp(x, np.float32(0))", pn_expr="pynn.activations.softplus(x)",
+     **_act)
+case("gelu tanh", "1e6", _x1e6,
+     np_expr="np.float32(0.5) * x * (1 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x**3)))",
+     pn_expr="pynn.activations.gelu(x, approximate=True)", **_act)
+
 # ----------------------------------------------------------------- reductions
 # float32 sums of 16M terms: NumPy is pairwise, pynn sums per-thread partials,
 # so allow float32 round-off of a long sum.

@@ -118,6 +118,38 @@ def _dense(x: Tensor, kernel: Tensor, bias: Tensor | None, activation: _Activati
 def _dense_backward(dy: Tensor, x: Tensor, kernel: Tensor, y: Tensor, activation: _Activation, need_dx: bool,
                     need_db: bool) -> tuple[Tensor | None, Tensor, Tensor | None]: ...
 
+class _Act:  # Note [Activation registry]
+    relu: _Act
+    leaky_relu: _Act
+    elu: _Act
+    celu: _Act
+    softplus: _Act
+    log_sigmoid: _Act
+    softsign: _Act
+    silu: _Act
+    gelu: _Act
+    gelu_tanh: _Act
+    mish: _Act
+    hard_sigmoid: _Act
+    hard_silu: _Act
+    hard_tanh: _Act
+    sigmoid: _Act
+    tanh: _Act
+    exponential: _Act
+    soft_shrink: _Act
+    hard_shrink: _Act
+    tanh_shrink: _Act
+    squareplus: _Act
+    sparse_plus: _Act
+    sparse_sigmoid: _Act
+    threshold: _Act
+
+def _activation(op: _Act, x: _Operand, params: list[float]) -> Tensor: ...
+def _activation_grad(op: _Act, dy: _Operand, x: Tensor, y: Tensor, params: list[float], order: int = 1) -> Tensor: ...
+def _dense_act(x: Tensor, kernel: Tensor, bias: Tensor | None, op: _Act, params: list[float]) -> tuple[Tensor, Tensor]: ...
+def _dense_act_backward(dy: Tensor, x: Tensor, kernel: Tensor, z: Tensor, y: Tensor, op: _Act, params: list[float],
+                        need_dx: bool, need_db: bool) -> tuple[Tensor | None, Tensor, Tensor | None]: ...
+
 def matmul(a: _Operand, b: _Operand) -> Tensor: ...
 def dot(a: _Operand, b: _Operand) -> Tensor: ...
 def tensordot(a: _Operand, b: _Operand, axes: int | Sequence[Sequence[int]] = 2) -> Tensor: ...

@@ -21,7 +21,7 @@ __all__ = [
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy", "dense",
+    "sigmoid_binary_cross_entropy", "dense", "activation",
 ]
 
 Tensor = _core.Tensor
@@ -107,6 +107,38 @@ tanh = _unary("tanh", "The hyperbolic tangent of x", lambda g, ins, y, _: (multi
 sigmoid = _unary("sigmoid", "1 / (1 + exp(-x))",
                  lambda g, ins, y, _: (multiply(g, multiply(y, subtract(1, y))),))
 relu = _unary("relu", "maximum(x, 0) (gradient 0 at 0)", lambda g, ins, y, _: (where(greater(ins[0], 0), g, 0),))
+
+
+def _act_backward(g, ins, y, saved):
+    op, h = saved
+    return (_act_derivative(op, g, ins[0], y, h, 1),)
+
+
+def _act_derivative(op, g, x, y, h, order):
+    """g * act^(order)(x) (y = act(x), a constant of the node). Recorded when a tape
+    records a backward, so nested tapes see act'' through x and act' through g."""
+    r = _core._activation_grad(op, g, x, y, h, order)
+    if _recording():
+        def backward(gg, ins, out, _):
+            g_, x_ = ins
+            if order >= 2:
+                raise NotImplementedError(f"{op.name}: derivatives of order 3 and above are not implemented")
+            return (_act_derivative(op, gg, x_, y, h, order),
+                    _act_derivative(op, multiply(gg, g_), x_, y, h, order + 1))
+        record(backward, (_as_tensor(g), x), r)
+    return r
+
+
+def activation(op, x, params=()):
+    """A registry activation (Note [Activation registry] in csrc/kernels/kernel_table.h),
+    element-wise: `op` a _core._Act, `params` its scalars. The backward is one pass of
+    the activation's derivative functor: dx = g * act'(x)."""
+    x = _as_tensor(x)
+    h = [float(p) for p in params]
+    y = _core._activation(op, x, h)
+    if _recording():
+        record(_act_backward, (x,), y, (op, h))
+    return y
 
 
 def where(condition, x, y):
@@ -398,7 +430,10 @@ def _to_rows(x, axis, op):
     axis = axis % nd
     perm = tuple(i for i in range(nd) if i != axis) + (axis,)
     moved = x._transpose(perm)
-    return moved._reshape((-1, moved.shape[-1])), perm, moved.shape
+    rows = 1
+    for d in moved.shape[:-1]:
+        rows *= d
+    return moved._reshape((rows, moved.shape[-1])), perm, moved.shape  # not -1: size 0 rows of 0 classes
 
 
 def _from_rows(y, perm, moved_shape):
@@ -485,6 +520,19 @@ _ACTIVATIONS = {None: _core._Activation.linear, "linear": _core._Activation.line
                 "tanh": _core._Activation.tanh, "softmax": _core._Activation.softmax}
 
 
+def _dense_act_backward(g, ins, y, saved):
+    x, kernel, bias = ins
+    op, h, z = saved
+    if _recording():
+        # An outer tape records this backward: z again as recorded ops, so act''
+        # reaches x, kernel and bias.
+        z = matmul(x, kernel) if bias is None else add(matmul(x, kernel), bias)
+        dz = _act_derivative(op, g, z, y, h, 1)
+        return (matmul(dz, transpose(kernel)), matmul(transpose(x), dz),
+                None if bias is None else sum(dz, axis=0))
+    return _core._dense_act_backward(g, x, kernel, z, y, op, h, bool(_state.needs[0]), bias is not None)
+
+
 def _dense_backward(g, ins, y, act):
     x, kernel, bias = ins
     if _recording():
@@ -505,10 +553,19 @@ def dense(x, kernel, bias=None, activation=None):
     """activation(x @ kernel + bias) as one fused layer (Note [Dense layer] in csrc/kernels/nn.h).
 
     x: (batch, in) floats, kernel: (in, units), bias: (units,) or None; activation:
-    None/"linear", "relu", "sigmoid", "tanh" or "softmax". One graph node whose
+    None/"linear", "relu", "sigmoid", "tanh" or "softmax", or a pair (a _core._Act, its
+    scalars) for any registry activation (its pre-activation is kept for the backward). One graph node whose
     backward folds the activation's derivative into the incoming gradient and
     gets dx and dkernel from GEMMs on transposed views.
     """
+    if isinstance(activation, tuple):  # (a _core._Act, its scalars): a registry activation in the epilogue
+        op, h = activation[0], [float(p) for p in activation[1]]
+        x, kernel = _as_tensor(x), _as_tensor(kernel)
+        bias = None if bias is None else _as_tensor(bias)
+        y, z = _core._dense_act(x, kernel, bias, op, h)
+        if _recording():
+            record(_dense_act_backward, (x, kernel, bias), y, (op, h, z))
+        return y
     if activation not in _ACTIVATIONS:
         raise ValueError(f"dense: unknown activation {activation!r}; expected one of "
                          f"{sorted(k for k in _ACTIVATIONS if k)} or None")

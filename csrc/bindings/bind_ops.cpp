@@ -1,6 +1,9 @@
 // bind_ops.cpp: element-wise ops and reductions.
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <array>
+
 #include "bind.h"
 #include "kernels/elementwise.h"
 #include "kernels/nn.h"
@@ -138,6 +141,56 @@ void bind_ops(py::module_& m) {
     {
       py::gil_scoped_release nogil;
       nn_dense_backward(dy, x, w, y, act, need_dx, need_db, &dx, &dw, &db);
+    }
+    return py::make_tuple(need_dx ? py::cast(dx) : py::none(), dw, need_db ? py::cast(db) : py::none());
+  });
+
+  // Note [Activation registry] (kernels/kernel_table.h).
+  {
+    py::enum_<ActOp> acts(m, "_Act");
+#define PYNN_BIND_ACT(name) acts.value(#name, ActOp::name);
+    PYNN_ACTIVATIONS(PYNN_BIND_ACT)
+#undef PYNN_BIND_ACT
+  }
+  auto act_params = [](const std::vector<double>& p) {
+    PYNN_CHECK(p.size() <= static_cast<size_t>(kActParams), "activation: at most ", kActParams, " scalars, got ",
+               p.size());
+    std::array<double, kActParams> h{};
+    std::copy(p.begin(), p.end(), h.begin());
+    return h;
+  };
+  m.def("_activation", [act_params](ActOp op, py::handle x, const std::vector<double>& params) {
+    Tensor xt = resolve_operands(act_op_name(op), {x})[0];
+    const auto h = act_params(params);
+    py::gil_scoped_release nogil;
+    return nn_activation(op, xt, h.data());
+  }, py::arg("op"), py::arg("x"), py::arg("params"));
+  m.def("_activation_grad", [act_params](ActOp op, py::handle dy, const Tensor& x, const Tensor& y,
+                                         const std::vector<double>& params, int order) {
+    Tensor dyt = resolve_operands(act_op_name(op), {dy})[0];
+    const auto h = act_params(params);
+    py::gil_scoped_release nogil;
+    return nn_activation_grad(op, dyt, x, y, h.data(), order);
+  }, py::arg("op"), py::arg("dy"), py::arg("x"), py::arg("y"), py::arg("params"), py::arg("order") = 1);
+  m.def("_dense_act", [act_params](const Tensor& x, const Tensor& w, py::handle b, ActOp op,
+                                   const std::vector<double>& params) {
+    const Tensor* bp = out_arg("dense", b);
+    const auto h = act_params(params);
+    Tensor y, z;
+    {
+      py::gil_scoped_release nogil;
+      y = nn_dense_act(x, w, bp, op, h.data(), &z);
+    }
+    return py::make_tuple(y, z);
+  }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("op"), py::arg("params"));
+  m.def("_dense_act_backward", [act_params](const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& z,
+                                            const Tensor& y, ActOp op, const std::vector<double>& params,
+                                            bool need_dx, bool need_db) {
+    const auto h = act_params(params);
+    Tensor dx, dw, db;
+    {
+      py::gil_scoped_release nogil;
+      nn_dense_act_backward(dy, x, w, z, y, op, h.data(), need_dx, need_db, &dx, &dw, &db);
     }
     return py::make_tuple(need_dx ? py::cast(dx) : py::none(), dw, need_db ? py::cast(db) : py::none());
   });

@@ -54,4 +54,13 @@ const char* unary_op_name(UnaryOp op) {
   return names[static_cast<int>(op)];
 }
 
+const char* act_op_name(ActOp op) {
+  static const char* names[] = {
+#define PYNN_NAME_ENTRY(name) #name,
+      PYNN_ACTIVATIONS(PYNN_NAME_ENTRY)
+#undef PYNN_NAME_ENTRY
+  };
+  return names[static_cast<int>(op)];
+}
+
 }  // namespace pynn

@@ -45,6 +45,79 @@ namespace pynn {
   X(sigmoid)              \
   X(relu)
 
+// Note [Activation registry]
+// The element-wise activations shared by pynn.activations, Dense(activation=)
+// and the dense kernel's epilogue (Note [GEMM epilogue] in nn.h). X(name): a
+// functor act_<name> in loops.h with f(x, h), its derivative d(x, y, h)
+// (y = f(x)) and second derivative dd(x, y, h) (for nested tapes), h = the
+// activation's scalars (up to kActParams, in the
+// functor's type). Float32/float64 only. Loops, with h a double[kActParams]
+// passed as an operand of stride 0 (as clip's bounds are):
+//   act[op]      (y, x, h)
+//   act_grad[op] (dx, dy, x, y, h): dx = dy * d(x, y, h)
+// Conventions: NaN in gives NaN out; at +-inf the functors give the
+// function's limit (silu(-inf) = 0, softsign(inf) = 1), not inf * 0 = NaN.
+//   relu         h = {slope, threshold, lo, hi}: x > threshold ? clip(x, lo, hi)
+//                : slope (x - threshold) (Keras' relu with negative_slope,
+//                max_value, threshold; lo = -inf, hi = inf without max_value)
+//   leaky_relu   h = {slope}: max(x, slope x)
+//   elu          h = {alpha, scale}: scale (x >= 0 ? x : alpha expm1(x)) (selu too)
+//   celu         h = {alpha}: max(x, 0) + alpha expm1(min(x, 0) / alpha)
+//   softplus     log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
+//   log_sigmoid  -softplus(-x)
+//   softsign     x / (1 + |x|)
+//   silu         x sigmoid(x)
+//   gelu         x Phi(x) = x (1 + erf(x / sqrt 2)) / 2
+//   gelu_tanh    x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2
+//   mish         x tanh(softplus(x))
+//   hard_sigmoid clip(x / 6 + 1/2, 0, 1)
+//   hard_silu    x hard_sigmoid(x)
+//   hard_tanh    clip(x, -1, 1)
+//   sigmoid, tanh, exponential (e^x)
+//   soft_shrink  h = {t}: x > t ? x - t : x < -t ? x + t : 0
+//   hard_shrink  h = {t}: |x| > t ? x : 0
+//   tanh_shrink  x - tanh(x)
+//   squareplus   h = {b}: (x + sqrt(x^2 + b)) / 2 (b / (2 (sqrt(x^2 + b) - x)) for x < 0)
+//   sparse_plus  x <= -1 ? 0 : x < 1 ? (x + 1)^2 / 4 : x
+//   sparse_sigmoid x <= -1 ? 0 : x >= 1 ? 1 : (x + 1) / 2
+//   threshold    h = {t, v}: x > t ? x : v
+#define PYNN_ACTIVATIONS(X) \
+  X(relu)                   \
+  X(leaky_relu)             \
+  X(elu)                    \
+  X(celu)                   \
+  X(softplus)               \
+  X(log_sigmoid)            \
+  X(softsign)               \
+  X(silu)                   \
+  X(gelu)                   \
+  X(gelu_tanh)              \
+  X(mish)                   \
+  X(hard_sigmoid)           \
+  X(hard_silu)              \
+  X(hard_tanh)              \
+  X(sigmoid)                \
+  X(tanh)                   \
+  X(exponential)            \
+  X(soft_shrink)            \
+  X(hard_shrink)            \
+  X(tanh_shrink)            \
+  X(squareplus)             \
+  X(sparse_plus)            \
+  X(sparse_sigmoid)         \
+  X(threshold)
+
+enum class ActOp : int {
+#define PYNN_ENUM_ENTRY(name) name,
+  PYNN_ACTIVATIONS(PYNN_ENUM_ENTRY)
+#undef PYNN_ENUM_ENTRY
+};
+#define PYNN_COUNT_ENTRY(name) +1
+constexpr int kNumActOps = 0 PYNN_ACTIVATIONS(PYNN_COUNT_ENTRY);
+#undef PYNN_COUNT_ENTRY
+static_assert(kNumActOps == 24, "PYNN_ACTIVATIONS: update the count when adding an activation");
+constexpr int kActParams = 4;
+
 enum class BinaryOp : int {
 #define PYNN_ENUM_ENTRY(name) name,
   PYNN_BINARY_OPS(PYNN_ENUM_ENTRY)
@@ -152,6 +225,7 @@ using RowsLoop = void (*)(const RowsArgs& a);
 
 const char* binary_op_name(BinaryOp op);
 const char* unary_op_name(UnaryOp op);
+const char* act_op_name(ActOp op);
 
 struct KernelTable {
   // (out, a, b), indexed by the compute dtype of a and b; out has that dtype,
@@ -172,6 +246,9 @@ struct KernelTable {
   InnerLoop2D reduce_argmin[kNumDTypes];
   OptimLoop optim[kNumOptimRules][2];      // [rule][0: float32, 1: float64]
   RowsLoop rows[kNumRowsKernels][2];        // [kernel][0: float32, 1: float64]
+  InnerLoop act[kNumActOps][2];             // Note [Activation registry]: [op][0: float32, 1: float64]
+  InnerLoop act_grad[kNumActOps][2];
+  InnerLoop act_grad2[kNumActOps][2];       // (dx, dy, x, y, h): dx = dy * f''(x)
 };
 
 const KernelTable& kernels();

@@ -88,6 +88,15 @@ void fill(KernelTable* t) {
   PYNN_FILL_ROWS(xent_labels)
   PYNN_FILL_ROWS(xent_probs)
 #undef PYNN_FILL_ROWS
+#define PYNN_FILL_ACT(name)                                                              \
+  t->act[static_cast<int>(ActOp::name)][0] = &act_loop<act_##name, float>;               \
+  t->act[static_cast<int>(ActOp::name)][1] = &act_loop<act_##name, double>;              \
+  t->act_grad[static_cast<int>(ActOp::name)][0] = &act_grad_loop<act_##name, float, 1>;  \
+  t->act_grad[static_cast<int>(ActOp::name)][1] = &act_grad_loop<act_##name, double, 1>; \
+  t->act_grad2[static_cast<int>(ActOp::name)][0] = &act_grad_loop<act_##name, float, 2>; \
+  t->act_grad2[static_cast<int>(ActOp::name)][1] = &act_grad_loop<act_##name, double, 2>;
+  PYNN_ACTIVATIONS(PYNN_FILL_ACT)
+#undef PYNN_FILL_ACT
 }
 
 }  // namespace

@@ -158,6 +158,248 @@ struct op_tanh { template <class T> static constexpr bool ok = kIsFloat<T>; temp
 struct op_sigmoid { template <class T> static constexpr bool ok = kIsFloat<T>; template <class T> static T f(T x) { return vmath::sigmoid(x); } };
 struct op_relu { template <class T> static constexpr bool ok = true; template <class T> static T f(T x) { return nan_max(x, T(0)); } };
 
+// ---- activations (Note [Activation registry] in kernel_table.h) ----
+// f(x, h), d(x, y, h) = f'(x) and dd(x, y, h) = f''(x), h the scalars in T
+// (0 where f' is piecewise constant). expm1 and log1p are exact near 0, where
+// exp(x) - 1 and log(1 + x) cancel, by Kahan's trick on the rounded u (u - 1
+// and log(u) err alike, so their ratio is right to a few ulp) and stay
+// straight-line code that vectorises; erfc is libm's (1 + erf(x) cancels).
+
+template <class T> inline T vexpm1(T x) {  // (u - 1) x / log(u), u = e^x
+  const T u = vmath::exp(x);
+  const T r = (u - T(1)) * x / vmath::log(u);
+  T out = u == T(1) ? x : r;
+  out = u == T(0) ? T(-1) : out;
+  out = u == T(__builtin_inf()) ? u : out;
+  return x != x ? x : out;
+}
+template <class T> inline T vlog1p(T e) {  // log(u) e / (u - 1), u = 1 + e; e >= 0 here
+  const T u = T(1) + e;
+  return u == T(1) ? e : vmath::log(u) * e / (u - T(1));
+}
+template <class T> inline T verfc(T x) {
+  if constexpr (std::is_same_v<T, float>) return __builtin_erfcf(x);
+  else return __builtin_erfc(x);
+}
+template <class T> inline bool is_inf(T x) { return vabs(x) == T(__builtin_inf()); }
+// log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
+template <class T> inline T softplus_of(T x) { return (x > T(0) ? x : T(0)) + vlog1p(vmath::exp(-vabs(x))); }
+// x where x is NaN, else r (selects that give 0 or a constant for NaN).
+template <class T> inline T keep_nan(T x, T r) { return x != x ? x : r; }
+// The limit at +-inf of x * (something tending to 0 at -inf and 1 at +inf).
+template <class T> inline T gated(T x, T r) { return is_inf(x) ? (x > T(0) ? x : T(0)) : r; }
+template <class T> inline T gated_d(T x, T r) { return is_inf(x) ? (x > T(0) ? T(1) : T(0)) : r; }
+
+struct act_relu {  // h = {slope, threshold, lo, hi}
+  template <class T> static T f(T x, const T* h) {
+    const T pos = x < h[2] ? h[2] : (x > h[3] ? h[3] : x);
+    const T neg = h[0] == T(0) ? T(0) : h[0] * (x - h[1]);
+    return keep_nan(x, x > h[1] ? pos : neg);
+  }
+  template <class T> static T d(T x, T, const T* h) { return x > h[1] ? T(x >= h[2] && x <= h[3]) : h[0]; }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_leaky_relu {  // h = {slope}: max(x, slope x)
+  template <class T> static T f(T x, const T* h) {
+    const T b = h[0] == T(0) ? T(0) : h[0] * x;
+    return keep_nan(x, x >= b ? x : b);
+  }
+  template <class T> static T d(T x, T, const T* h) { return x >= h[0] * x ? T(1) : h[0]; }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_elu {  // h = {alpha, scale}
+  template <class T> static T f(T x, const T* h) { return h[1] * (x >= T(0) ? x : h[0] * vexpm1(x)); }
+  template <class T> static T d(T x, T, const T* h) { return x >= T(0) ? h[1] : h[1] * h[0] * vmath::exp(x); }
+  template <class T> static T dd(T x, T, const T* h) { return x >= T(0) ? T(0) : h[1] * h[0] * vmath::exp(x); }
+};
+struct act_celu {  // h = {alpha}
+  template <class T> static T f(T x, const T* h) {
+    return keep_nan(x, (x > T(0) ? x : T(0)) + h[0] * vexpm1((x < T(0) ? x : T(0)) / h[0]));
+  }
+  template <class T> static T d(T x, T, const T* h) { return x > T(0) ? T(1) : vmath::exp(x / h[0]); }
+  template <class T> static T dd(T x, T, const T* h) { return x > T(0) ? T(0) : vmath::exp(x / h[0]) / h[0]; }
+};
+struct act_softplus {
+  template <class T> static T f(T x, const T*) { return softplus_of(x); }
+  template <class T> static T d(T x, T, const T*) { return vmath::sigmoid(x); }
+  template <class T> static T dd(T x, T, const T*) {
+    const T s = vmath::sigmoid(x);
+    return s * (T(1) - s);
+  }
+};
+struct act_log_sigmoid {
+  template <class T> static T f(T x, const T*) { return -softplus_of(-x); }
+  template <class T> static T d(T x, T, const T*) { return vmath::sigmoid(-x); }
+  template <class T> static T dd(T x, T, const T*) {
+    const T s = vmath::sigmoid(x);
+    return -s * (T(1) - s);
+  }
+};
+struct act_softsign {
+  template <class T> static T f(T x, const T*) {
+    const T a = vabs(x);
+    return is_inf(x) ? (x > T(0) ? T(1) : T(-1)) : x / (T(1) + a);
+  }
+  template <class T> static T d(T x, T, const T*) {
+    const T a = T(1) + vabs(x);
+    return T(1) / (a * a);
+  }
+  template <class T> static T dd(T x, T, const T*) {
+    const T a = T(1) + vabs(x);
+    return (x > T(0) ? T(-2) : (x < T(0) ? T(2) : T(0))) / (a * a * a);
+  }
+};
+struct act_silu {
+  template <class T> static T f(T x, const T*) { return gated(x, x * vmath::sigmoid(x)); }
+  template <class T> static T d(T x, T, const T*) {
+    const T s = vmath::sigmoid(x);
+    return gated_d(x, s * (T(1) + x * (T(1) - s)));
+  }
+  template <class T> static T dd(T x, T, const T*) {
+    const T s = vmath::sigmoid(x);
+    return is_inf(x) ? T(0) : s * (T(1) - s) * (T(2) + x * (T(1) - T(2) * s));
+  }
+};
+struct act_gelu {  // x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2
+  template <class T> static T f(T x, const T*) { return gated(x, T(0.5) * x * verfc(-x * T(0.70710678118654752440))); }
+  template <class T> static T d(T x, T, const T*) {
+    const T cdf = T(0.5) * verfc(-x * T(0.70710678118654752440));
+    const T pdf = T(0.39894228040143267794) * vmath::exp(T(-0.5) * x * x);
+    return gated_d(x, cdf + x * pdf);
+  }
+  template <class T> static T dd(T x, T, const T*) {  // phi(x) (2 - x^2)
+    const T pdf = T(0.39894228040143267794) * vmath::exp(T(-0.5) * x * x);
+    return is_inf(x) ? T(0) : pdf * (T(2) - x * x);
+  }
+};
+struct act_gelu_tanh {
+  template <class T> static T f(T x, const T*) {
+    const T t = vmath::tanh(T(0.79788456080286535588) * (x + T(0.044715) * (x * x * x)));
+    return gated(x, T(0.5) * x * (T(1) + t));
+  }
+  template <class T> static T d(T x, T, const T*) {
+    const T t = vmath::tanh(T(0.79788456080286535588) * (x + T(0.044715) * (x * x * x)));
+    const T r = T(0.5) * (T(1) + t) +
+                T(0.5) * x * (T(1) - t * t) * T(0.79788456080286535588) * (T(1) + T(3 * 0.044715) * x * x);
+    return vabs(x) > T(1e4) ? (x > T(0) ? T(1) : T(0)) : r;  // beyond, 1 - t^2 is 0 and x^2 may overflow
+  }
+  template <class T> static T dd(T x, T, const T*) {  // (1 - t^2) (u' - x t u'^2 + x u'' / 2)
+    const T c = T(0.79788456080286535588), k = T(0.044715);
+    const T t = vmath::tanh(c * (x + k * (x * x * x)));
+    const T u1 = c * (T(1) + T(3) * k * x * x), u2 = T(6) * c * k * x;
+    const T r = (T(1) - t * t) * (u1 - x * t * u1 * u1 + T(0.5) * x * u2);
+    return vabs(x) > T(1e4) ? T(0) : r;
+  }
+};
+struct act_mish {
+  template <class T> static T f(T x, const T*) { return gated(x, x * vmath::tanh(softplus_of(x))); }
+  template <class T> static T d(T x, T, const T*) {
+    const T t = vmath::tanh(softplus_of(x));
+    return gated_d(x, t + x * vmath::sigmoid(x) * (T(1) - t * t));
+  }
+  template <class T> static T dd(T x, T, const T*) {  // s (1 - T^2) (2 + x (1 - s - 2 T s))
+    const T t = vmath::tanh(softplus_of(x)), s = vmath::sigmoid(x);
+    return is_inf(x) ? T(0) : s * (T(1) - t * t) * (T(2) + x * (T(1) - s - T(2) * t * s));
+  }
+};
+struct act_hard_sigmoid {
+  template <class T> static T f(T x, const T*) {
+    const T u = x / T(6) + T(0.5);
+    return u <= T(0) ? T(0) : (u >= T(1) ? T(1) : u);
+  }
+  template <class T> static T d(T x, T, const T*) {
+    const T u = x / T(6) + T(0.5);
+    return u > T(0) && u < T(1) ? T(1) / T(6) : T(0);
+  }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_hard_silu {
+  template <class T> static T f(T x, const T* h) { return gated(x, x * act_hard_sigmoid::f(x, h)); }
+  template <class T> static T d(T x, T, const T*) {
+    const T u = x / T(6) + T(0.5);
+    return u <= T(0) ? T(0) : (u >= T(1) ? T(1) : (T(2) * x + T(3)) / T(6));
+  }
+  template <class T> static T dd(T x, T, const T*) {
+    const T u = x / T(6) + T(0.5);
+    return u > T(0) && u < T(1) ? T(1) / T(3) : T(0);
+  }
+};
+struct act_hard_tanh {
+  template <class T> static T f(T x, const T*) { return x < T(-1) ? T(-1) : (x > T(1) ? T(1) : x); }
+  template <class T> static T d(T x, T, const T*) { return T(x > T(-1) && x < T(1)); }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_sigmoid {
+  template <class T> static T f(T x, const T*) { return vmath::sigmoid(x); }
+  template <class T> static T d(T, T y, const T*) { return y * (T(1) - y); }
+  template <class T> static T dd(T, T y, const T*) { return y * (T(1) - y) * (T(1) - T(2) * y); }
+};
+struct act_tanh {
+  template <class T> static T f(T x, const T*) { return vmath::tanh(x); }
+  template <class T> static T d(T, T y, const T*) { return T(1) - y * y; }
+  template <class T> static T dd(T, T y, const T*) { return T(-2) * y * (T(1) - y * y); }
+};
+struct act_exponential {
+  template <class T> static T f(T x, const T*) { return vmath::exp(x); }
+  template <class T> static T d(T, T y, const T*) { return y; }
+  template <class T> static T dd(T, T y, const T*) { return y; }
+};
+struct act_soft_shrink {  // h = {t}
+  template <class T> static T f(T x, const T* h) { return keep_nan(x, x > h[0] ? x - h[0] : (x < -h[0] ? x + h[0] : T(0))); }
+  template <class T> static T d(T x, T, const T* h) { return T(x > h[0] || x < -h[0]); }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_hard_shrink {  // h = {t}
+  template <class T> static T f(T x, const T* h) { return keep_nan(x, vabs(x) > h[0] ? x : T(0)); }
+  template <class T> static T d(T x, T, const T* h) { return T(vabs(x) > h[0]); }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_tanh_shrink {
+  template <class T> static T f(T x, const T*) { return x - vmath::tanh(x); }
+  template <class T> static T d(T x, T, const T*) {
+    const T t = vmath::tanh(x);
+    return t * t;
+  }
+  template <class T> static T dd(T x, T, const T*) {
+    const T t = vmath::tanh(x);
+    return T(2) * t * (T(1) - t * t);
+  }
+};
+struct act_squareplus {  // h = {b}
+  // sqrt(x^2 + b), which is |x| to working precision long before x^2 overflows.
+  template <class T> static T root(T x, T b) { return vabs(x) > T(1e18) ? vabs(x) : vsqrt(x * x + b); }
+  template <class T> static T f(T x, const T* h) {
+    const T s = root(x, h[0]);
+    return x >= T(0) ? (x + s) * T(0.5) : h[0] / (T(2) * (s - x));
+  }
+  template <class T> static T d(T x, T y, const T* h) {  // (1 + x / s) / 2 = y / s
+    const T s = root(x, h[0]);
+    return is_inf(s) ? T(x > T(0)) : y / s;
+  }
+  template <class T> static T dd(T x, T, const T* h) {  // b / (2 s^3)
+    const T s = root(x, h[0]);
+    return T(0.5) * h[0] / (s * s * s);
+  }
+};
+struct act_sparse_plus {
+  template <class T> static T f(T x, const T*) {
+    const T u = x + T(1);
+    return x <= T(-1) ? T(0) : (x < T(1) ? u * u * T(0.25) : x);
+  }
+  template <class T> static T d(T x, T, const T*) { return x <= T(-1) ? T(0) : (x < T(1) ? (x + T(1)) * T(0.5) : T(1)); }
+  template <class T> static T dd(T x, T, const T*) { return T(x > T(-1) && x < T(1)) * T(0.5); }
+};
+struct act_sparse_sigmoid {
+  template <class T> static T f(T x, const T*) { return x <= T(-1) ? T(0) : (x >= T(1) ? T(1) : (x + T(1)) * T(0.5)); }
+  template <class T> static T d(T x, T, const T*) { return T(x > T(-1) && x < T(1)) * T(0.5); }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+struct act_threshold {  // h = {t, v}
+  template <class T> static T f(T x, const T* h) { return keep_nan(x, x > h[0] ? x : h[1]); }
+  template <class T> static T d(T x, T, const T* h) { return T(x > h[0]); }
+  template <class T> static T dd(T, T, const T*) { return T(0); }
+};
+
 // ---------------------------------------------------------------- loops
 // Each loop takes the contiguous path when every stride equals the itemsize,
 // a scalar path when one input has stride 0, else the general strided path.
@@ -192,6 +434,38 @@ void unary_loop(char** p, const int64_t* s, int64_t n) {
     for (int64_t i = 0; i < n; ++i) o[i] = Op::f(x[i]);
   } else {
     for (int64_t i = 0; i < n; ++i) at<T>(p[0], s[0], i) = Op::f(at<T>(p[1], s[1], i));
+  }
+}
+
+// (y, x, h) and (dx, dy, x, y, h): h is a double[kActParams] with stride 0
+// (Note [Activation registry]); kOrder 1: dx = dy f'(x), 2: dx = dy f''(x).
+template <class A, class T>
+void act_loop(char** p, const int64_t* s, int64_t n) {
+  const double* hd = reinterpret_cast<const double*>(p[2]);
+  const T h[kActParams] = {static_cast<T>(hd[0]), static_cast<T>(hd[1]), static_cast<T>(hd[2]), static_cast<T>(hd[3])};
+  if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+    for (int64_t i = 0; i < n; ++i) o[i] = A::f(x[i], h);
+  } else {
+    for (int64_t i = 0; i < n; ++i) at<T>(p[0], s[0], i) = A::f(at<T>(p[1], s[1], i), h);
+  }
+}
+
+template <class A, class T, int kOrder>
+void act_grad_loop(char** p, const int64_t* s, int64_t n) {
+  const double* hd = reinterpret_cast<const double*>(p[4]);
+  const T h[kActParams] = {static_cast<T>(hd[0]), static_cast<T>(hd[1]), static_cast<T>(hd[2]), static_cast<T>(hd[3])};
+  auto D = [&](T x, T y) { return kOrder == 1 ? A::d(x, y, h) : A::dd(x, y, h); };
+  if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T)) {
+    T* __restrict o = reinterpret_cast<T*>(p[0]);
+    const T* __restrict dy = reinterpret_cast<const T*>(p[1]);
+    const T* __restrict x = reinterpret_cast<const T*>(p[2]);
+    const T* __restrict y = reinterpret_cast<const T*>(p[3]);
+    for (int64_t i = 0; i < n; ++i) o[i] = dy[i] * D(x[i], y[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      at<T>(p[0], s[0], i) = at<T>(p[1], s[1], i) * D(at<T>(p[2], s[2], i), at<T>(p[3], s[3], i));
   }
 }
 

@@ -206,6 +206,11 @@ void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, in
       char* p[2] = {row, row};
       d.unary(p, s, cols);
     }
+    if (d.act) {
+      char* p[3] = {d.act_out + r * d.act_rs + j0 * d.e, row, const_cast<char*>(reinterpret_cast<const char*>(d.act_h))};
+      const int64_t sa[3] = {d.e, d.e, 0};
+      d.act(p, sa, cols);
+    }
   }
 }
 
@@ -226,17 +231,10 @@ bool nn_all_finite(const Tensor& t) {
   });
 }
 
-void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
-                   DenseColumns* cols) {
-  // The bias (a row of stride 0 added to every row) and the activation,
-  // applied to each finished block of y (Note [Dense layer]).
-  const int t = static_cast<int>(y.dtype);
-  const bool elementwise = act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh;
-  const ElementwiseEpilogue d{y.data(), y.strides[0], y.elsize(), b ? b->data() : nullptr, 0,
-                              b ? kernels().binary[static_cast<int>(BinaryOp::add)][t] : nullptr,
-                              elementwise ? kernels().unary[static_cast<int>(nn_activation_op(act))][t] : nullptr};
-  const GemmEpilogue epi{&nn_elementwise_epilogue, const_cast<ElementwiseEpilogue*>(&d)};
-  const GemmEpilogue* e = b || elementwise ? &epi : nullptr;
+namespace {
+
+// y = x @ w with the epilogue e, dropping zero columns of x (Note [Zero input columns]).
+void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpilogue* e, DenseColumns* cols) {
   if (cols) cols->used = false;
   const int64_t rows = x.shape[0], k = x.shape[1], units = w.shape[1];
   if (rows * k * units >= kZeroColumnsMinWork && x.strides[1] == x.elsize() && w.is_contiguous()) {
@@ -266,24 +264,131 @@ void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation
   gemm_2d(x, w, y, false, e);
 }
 
-Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act) {
+}  // namespace
+
+void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
+                   DenseColumns* cols) {
+  // The bias (a row of stride 0 added to every row) and the activation,
+  // applied to each finished block of y (Note [Dense layer]).
+  const int t = static_cast<int>(y.dtype);
+  const bool elementwise = act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh;
+  const ElementwiseEpilogue d{y.data(), y.strides[0], y.elsize(), b ? b->data() : nullptr, 0,
+                              b ? kernels().binary[static_cast<int>(BinaryOp::add)][t] : nullptr,
+                              elementwise ? kernels().unary[static_cast<int>(nn_activation_op(act))][t] : nullptr};
+  const GemmEpilogue epi{&nn_elementwise_epilogue, const_cast<ElementwiseEpilogue*>(&d)};
+  dense_gemm(x, w, y, b || elementwise ? &epi : nullptr, cols);
+}
+
+namespace {
+
+// The checks of the dense forward; the bias made contiguous into *bc when it is not.
+const Tensor* check_dense(const Tensor& x, const Tensor& w, const Tensor* b, Tensor* bc) {
   const char* op = "dense";
   PYNN_CHECK(x.ndim() == 2 && w.ndim() == 2, op, ": expected 2-D input and kernel, got ", x.shape, " and ", w.shape);
   PYNN_CHECK_KIND(TypeError, is_float(x.dtype) && x.dtype == w.dtype, op, ": input and kernel must share a float dtype, got ",
                   dtype_name(x.dtype), " and ", dtype_name(w.dtype));
   PYNN_CHECK(x.shape[1] == w.shape[0], op, ": ", x.shape, " @ ", w.shape, ": inner dimensions ", x.shape[1], " and ",
              w.shape[0], " differ");
-  const int64_t n = x.shape[0], m = w.shape[1];
+  const int64_t m = w.shape[1];
   if (b) {
     PYNN_CHECK(b->ndim() == 1 && b->shape[0] == m, op, ": bias of shape ", b->shape, " does not match ", m, " units");
     PYNN_CHECK_KIND(TypeError, b->dtype == x.dtype, op, ": bias must be ", dtype_name(x.dtype), ", got ",
                     dtype_name(b->dtype));
   }
-  Tensor y = tensor_empty(Dims{n, m}, x.dtype);
-  Tensor bc;  // the bias must be contiguous for the epilogue's row loops
-  if (b && !b->is_contiguous()) bc = ew_contiguous(*b);
-  nn_dense_into(x, w, b ? (bc.storage ? &bc : b) : nullptr, act, y);
+  // the bias must be contiguous for the epilogue's row loops
+  if (b && !b->is_contiguous()) *bc = ew_contiguous(*b);
+  return b ? (bc->storage ? bc : b) : nullptr;
+}
+
+// dW = x^T dz, dx = dz W^T, db = the batch sum of dz.
+void dense_backward_gemms(const Tensor& dz, const Tensor& x, const Tensor& w, bool need_dx, bool need_db, Tensor* dx,
+                          Tensor* dw, Tensor* db) {
+  *dw = tensor_empty(w.shape, w.dtype);
+  gemm_2d(tensor_transpose(x, {}), dz, *dw);
+  if (need_dx) {
+    *dx = tensor_empty(x.shape, x.dtype);
+    gemm_2d(dz, tensor_transpose(w, {}), *dx);
+  }
+  if (need_db) *db = reduce(ReduceOp::sum, dz, {0}, false, false);
+}
+
+// The params operand of the activation loops: a stride-0 view of h[0..kActParams).
+Tensor act_params_view(const double* h, const Dims& shape) {
+  Tensor t = tensor_empty(Dims{kActParams}, DType::Float64);
+  std::memcpy(t.data(), h, sizeof(double) * kActParams);
+  IndexItem first{IndexItem::Int};
+  return tensor_broadcast_to("activation", tensor_index(t, {first}), shape);
+}
+
+DType act_dtype(DType d) {
+  if (is_float(d)) return d;
+  return d == DType::Bool || d == DType::UInt8 ? DType::Float32 : DType::Float64;
+}
+
+}  // namespace
+
+Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act) {
+  Tensor bc;
+  const Tensor* bp = check_dense(x, w, b, &bc);
+  Tensor y = tensor_empty(Dims{x.shape[0], w.shape[1]}, x.dtype);
+  nn_dense_into(x, w, bp, act, y);
   return act == Activation::softmax ? nn_softmax_rows(y, false) : y;
+}
+
+Tensor nn_dense_act(const Tensor& x, const Tensor& w, const Tensor* b, ActOp op, const double* h, Tensor* z) {
+  Tensor bc;
+  const Tensor* bp = check_dense(x, w, b, &bc);
+  *z = tensor_empty(Dims{x.shape[0], w.shape[1]}, x.dtype);
+  Tensor y = tensor_empty(z->shape, x.dtype);
+  const int t = static_cast<int>(y.dtype);
+  ElementwiseEpilogue d{z->data(), z->strides[0], z->elsize(), bp ? bp->data() : nullptr, 0,
+                        bp ? kernels().binary[static_cast<int>(BinaryOp::add)][t] : nullptr, nullptr};
+  d.act = kernels().act[static_cast<int>(op)][y.dtype == DType::Float64 ? 1 : 0];
+  d.act_h = h;
+  d.act_out = y.data();
+  d.act_rs = y.strides[0];
+  const GemmEpilogue epi{&nn_elementwise_epilogue, &d};
+  dense_gemm(x, w, *z, &epi, nullptr);
+  return y;
+}
+
+void nn_dense_act_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& z, const Tensor& y,
+                           ActOp op, const double* h, bool need_dx, bool need_db, Tensor* dx, Tensor* dw,
+                           Tensor* db) {
+  PYNN_CHECK(dy.shape == y.shape, "dense backward: gradient of shape ", dy.shape, " for an output of shape ", y.shape);
+  Tensor dz = nn_activation_grad(op, dy, z, y, h);
+  dense_backward_gemms(dz, x, w, need_dx, need_db, dx, dw, db);
+}
+
+Tensor nn_activation(ActOp op, const Tensor& x_in, const double* h) {
+  const char* name = act_op_name(op);
+  const DType c = act_dtype(x_in.dtype);
+  Tensor x = x_in.dtype == c ? x_in : ew_astype(x_in, c);
+  Tensor y = tensor_empty_like_layout(x.shape, c, x);
+  Tensor hv = act_params_view(h, x.shape);
+  InnerLoop loop = kernels().act[static_cast<int>(op)][c == DType::Float64 ? 1 : 0];
+  PYNN_CHECK_KIND(TypeError, loop, name, ": unsupported dtype ", dtype_name(c));
+  const Tensor* ops[] = {&y, &x, &hv};
+  iter_run(iter_make(3, ops, 0), loop, kGrainSize / 4);
+  return y;
+}
+
+Tensor nn_activation_grad(ActOp op, const Tensor& dy_in, const Tensor& x_in, const Tensor& y_in, const double* h,
+                          int order) {
+  const char* name = act_op_name(op);
+  PYNN_CHECK(order == 1 || order == 2, name, ": derivatives of order ", order, " are not implemented (1 or 2)");
+  PYNN_CHECK(x_in.shape == y_in.shape, name, " backward: input of shape ", x_in.shape, " and output of shape ",
+             y_in.shape, " differ");
+  const DType c = act_dtype(y_in.dtype);
+  auto as = [&](const Tensor& t) { return t.dtype == c ? t : ew_astype(t, c); };
+  Tensor x = as(x_in), y = as(y_in);
+  Tensor dy = tensor_broadcast_to(name, as(dy_in), x.shape);
+  Tensor dx = tensor_empty_like_layout(x.shape, c, x);
+  Tensor hv = act_params_view(h, x.shape);
+  InnerLoop loop = (order == 1 ? kernels().act_grad : kernels().act_grad2)[static_cast<int>(op)][c == DType::Float64 ? 1 : 0];
+  const Tensor* ops[] = {&dx, &dy, &x, &y, &hv};
+  iter_run(iter_make(5, ops, 0), loop, kGrainSize / 4);
+  return dx;
 }
 
 void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
@@ -305,13 +410,7 @@ void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const
       break;
     }
   }
-  *dw = tensor_empty(w.shape, w.dtype);
-  gemm_2d(tensor_transpose(x, {}), dz, *dw);
-  if (need_dx) {
-    *dx = tensor_empty(x.shape, x.dtype);
-    gemm_2d(dz, tensor_transpose(w, {}), *dx);
-  }
-  if (need_db) *db = reduce(ReduceOp::sum, dz, {0}, false, false);
+  dense_backward_gemms(dz, x, w, need_dx, need_db, dx, dw, db);
 }
 
 }  // namespace pynn

@@ -29,6 +29,9 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target, double scale, T
 // sigmoid_grad, tanh_grad take dy and y), then dW = x^T dz and dx = dz W^T
 // are GEMMs on transposed views (no copies) and db sums dz over the batch.
 // dx is skipped when the tape does not need it (a network's input).
+// The enum below is the compiled stack's set (train.h), whose derivatives come
+// from y; any other registry activation (Note [Activation registry]) takes
+// nn_dense_act, which keeps the pre-activation for its derivative.
 enum class Activation : int { linear, relu, sigmoid, tanh, softmax };
 
 Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act);
@@ -61,6 +64,9 @@ BinaryOp nn_activation_grad_op(Activation act);
 // loop optional. The operand's rows are operand_rs bytes apart: 0 for a row
 // broadcast to every row (a bias), C's own row stride for a matrix (the
 // activation output of a derivative). ctx: a const ElementwiseEpilogue*.
+// After those, when act is set, a registry activation (Note [Activation
+// registry]) writes act(C) into the rows of act_out (act_rs bytes apart) and
+// C keeps the pre-activation, which the activation's derivative needs.
 struct ElementwiseEpilogue {
   char* c;
   int64_t c_rs, e;  // C's row stride and the element size, bytes
@@ -68,6 +74,10 @@ struct ElementwiseEpilogue {
   int64_t operand_rs;
   InnerLoop binary;  // (out, c, operand) or null
   InnerLoop unary;   // (out, c) or null
+  InnerLoop act = nullptr;  // (act_out, c, act_h) or null
+  const double* act_h = nullptr;
+  char* act_out = nullptr;
+  int64_t act_rs = 0;
 };
 void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols);
 
@@ -85,5 +95,22 @@ void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation
                    DenseColumns* cols = nullptr);
 void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
                        bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
+
+// A registry activation (Note [Activation registry]) over any float tensor,
+// h its kActParams scalars: y = act(x), and dx = dy * act'(x) given y
+// (order 2: dy * act''(x)). Integer and bool inputs compute in float as exp
+// does (NumPy's rule).
+Tensor nn_activation(ActOp op, const Tensor& x, const double* h);
+Tensor nn_activation_grad(ActOp op, const Tensor& dy, const Tensor& x, const Tensor& y, const double* h,
+                          int order = 1);
+
+// y = act(x @ W + b) with a registry activation in the GEMM's epilogue; *z
+// receives the pre-activation x @ W + b, which the backward needs (the
+// derivative of gelu or silu is not a function of y). The backward:
+// dz = dy * act'(z) in one pass, then dx, dW and db as nn_dense_backward.
+Tensor nn_dense_act(const Tensor& x, const Tensor& w, const Tensor* b, ActOp op, const double* h, Tensor* z);
+void nn_dense_act_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& z, const Tensor& y,
+                           ActOp op, const double* h, bool need_dx, bool need_db, Tensor* dx, Tensor* dw,
+                           Tensor* db);
 
 }  // namespace pynn

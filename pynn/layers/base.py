@@ -173,7 +173,7 @@ class Layer:
         """A new Variable of `shape` filled by `initializer`, owned by this layer."""
         shape = tuple(int(d) for d in shape)
         dt = as_dtype(dtype, f"{self.name}: add_weight") or self.dtype
-        value = initializers.get(initializer)(shape, dt)
+        value = initializers.get("glorot_uniform" if initializer is None else initializer)(shape, dt)  # Keras' default
         if tuple(value.shape) != shape:
             raise ValueError(f"{self.name}: initializer returned shape {value.shape} for weight {name} of "
                              f"shape {shape}")

@@ -98,6 +98,8 @@ class Dense(Layer):
             x = ops.reshape(x, (math.prod(lead), x.shape[-1]))
         if self.activation in _FUSED:
             y = ops.dense(x, self.kernel, self.bias, _FUSED[self.activation])
+        elif getattr(self.activation, "_fused", None) is not None:  # a registry activation, in the epilogue
+            y = ops.dense(x, self.kernel, self.bias, self.activation._fused)
         else:
             y = self.activation(ops.dense(x, self.kernel, self.bias, None))
         return y if len(lead) == 1 else ops.reshape(y, lead + (self.units,))
