@@ -9,7 +9,9 @@ default scalars). glu, softmax, log_softmax and sparsemax are built from ops.
 
 Note [Logits behind probabilities]
 softmax and sigmoid keep their input on their output as ``y._keras_logits``
-(the name Keras uses for the same trick). A cross-entropy loss given such a
+(the name Keras uses for the same trick), and which of the two made it as
+``y._keras_logits_of``: a sigmoid's logits must not feed a softmax
+cross-entropy, nor the reverse. A cross-entropy loss given such a
 probability tensor (losses.py) computes from the logits with the fused,
 stable kernel instead, so a softmax output layer trained with
 sparse_categorical_crossentropy costs one fused pass for loss and gradient,
@@ -53,7 +55,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 def sigmoid(x):
     x = ops._as_tensor(x)
     y = ops.sigmoid(x)
-    y._keras_logits = x
+    y._keras_logits, y._keras_logits_of = x, "sigmoid"
     return y
 
 
@@ -86,7 +88,7 @@ def softmax(x, axis=-1):
     x = ops._as_tensor(x)
     y = _over_axes(ops.softmax, x, axis)
     if axis in (-1, x.ndim - 1):
-        y._keras_logits = x
+        y._keras_logits, y._keras_logits_of = x, "softmax"
     return y
 
 

@@ -612,11 +612,14 @@ def _check_q(self, values):
 CategoricalGeneralizedCrossEntropy._check = _check_q
 
 
-def _logits(y_pred, kwargs):
+def _logits(y_pred, kwargs, activation):
     """The logits to compute a cross-entropy from: y_pred itself with from_logits, or the logits
-    a softmax / sigmoid output keeps (Note [Logits behind probabilities] in activations.py)."""
+    an output of `activation` ("softmax" or "sigmoid") keeps (Note [Logits behind
+    probabilities] in activations.py); None for any other y_pred."""
     if kwargs.get("from_logits"):
         return ops._as_tensor(y_pred)
+    if getattr(y_pred, "_keras_logits_of", None) != activation:
+        return None
     return getattr(y_pred, "_keras_logits", None)
 
 
@@ -624,8 +627,10 @@ class _CrossEntropy(LossFunctionWrapper):
     """A cross-entropy that reads the logits behind softmax / sigmoid outputs and sends
     unweighted mean reductions to a fused kernel (`_fused`)."""
 
+    _activation = "softmax"  # the output activation whose logits this loss may read
+
     def __call__(self, y_true, y_pred, sample_weight=None):
-        logits = _logits(y_pred, self.kwargs)
+        logits = _logits(y_pred, self.kwargs, self._activation)
         if logits is not None:
             if sample_weight is None and self.reduction in ("sum_over_batch_size", "mean") and self.dtype is None:
                 fused = self._fused(y_true, logits)
@@ -646,6 +651,8 @@ class _CrossEntropy(LossFunctionWrapper):
 
 class BinaryCrossentropy(_CrossEntropy):
     """The mean binary cross-entropy; label_smoothing s: t -> t (1 - s) + s / 2."""
+
+    _activation = "sigmoid"
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
                  name="binary_crossentropy", dtype=None):

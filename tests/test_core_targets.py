@@ -232,3 +232,22 @@ def test_regression_with_1d_targets_and_mae_metric_learns():
     np.testing.assert_allclose(mse, np.mean((p - y[500:]) ** 2), rtol=1e-4)
     assert mae < 0.35 * np.std(y), (mae, np.std(y))  # predicting the mean gives ~0.8 std
     assert history.history["mean_absolute_error"][-1] < history.history["mean_absolute_error"][0]
+
+
+def test_cross_entropies_read_only_the_logits_of_their_own_activation():
+    # Note [Logits behind probabilities]: a sigmoid output given to a categorical cross-entropy
+    # (or a softmax output to a binary one) is computed from the probabilities, as Keras does.
+    x = pynn.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    t = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], np.float32)
+    sig, soft = pynn.activations.sigmoid(x), pynn.activations.softmax(x)
+    for loss, out in ((losses.CategoricalCrossentropy(), sig), (losses.BinaryCrossentropy(), soft)):
+        p = np.asarray(out).astype(np.float64)
+        if isinstance(loss, losses.CategoricalCrossentropy):
+            q = np.clip(p / p.sum(-1, keepdims=True), 1e-7, 1 - 1e-7)
+            want = np.mean(-np.sum(t * np.log(q), -1))
+        else:
+            want = _np_loss("bce", t, p).mean()
+        np.testing.assert_allclose(float(loss(t, out)), want, rtol=1e-5)
+    # ... and their own activation's logits still take the fused kernels
+    np.testing.assert_allclose(float(losses.BinaryCrossentropy()(t, sig)),
+                               _np_loss("bce_logits", t, np.asarray(x)).mean(), rtol=1e-6)
