@@ -315,6 +315,17 @@ def test_shapes_and_axes_from_integer_arrays():
         np.testing.assert_array_equal(x.mean(axis=axis).numpy(), np.mean(n, axis=tuple(int(a) for a in np.asarray(axis))))
 
 
+def test_gradient_of_a_reduction_over_array_axes():
+    n = np.arange(24.0).reshape(2, 3, 4)
+    for axis in (np.array([0, 2]), pynn.tensor([1])):
+        x = pynn.Variable(n)
+        with pynn.GradientTape() as tape:
+            y = pynn.mean(x, axis=axis)
+        g = tape.gradient(y, x)
+        count = np.prod([n.shape[int(a)] for a in np.asarray(axis)])
+        np.testing.assert_allclose(g.numpy(), np.full(n.shape, 1.0 / count))
+
+
 def test_bad_shape_arguments_raise_type_errors():
     for bad in (np.array([2.0, 3.0]), np.array([[2, 3]]), "ab", pynn.tensor([2.0, 3.0]), [2, "3"], [2, None],
                 {"a": 1}, 2.0):
