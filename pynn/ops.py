@@ -11,6 +11,8 @@ are summed back to the input's shape by the tape, once for all ops; with out=
 an op writes in place and is not recorded.
 """
 
+import operator
+
 from . import _core
 from .autograd import _state, record
 
@@ -170,7 +172,10 @@ def clip(x, a_min=None, a_max=None, out=None):
 def _normalize_axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    try:
+        axes = (operator.index(axis),)
+    except TypeError:  # a sequence of ints (tuple, list, 1-D integer array or tensor)
+        axes = tuple(operator.index(a) for a in axis)
     return tuple(a % ndim if ndim else a for a in axes)
 
 

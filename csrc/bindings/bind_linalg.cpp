@@ -21,8 +21,8 @@ void bind_linalg(py::module_& m) {
   m.def("tensordot", [](py::handle a, py::handle b, py::handle axes) {
     std::vector<Tensor> ab = resolve_operands("tensordot", {a, b});
     std::vector<int64_t> xa, xb;
-    if (PyIndex_Check(axes.ptr())) {
-      int64_t n = axes.cast<int64_t>();
+    if (PyIndex_Check(axes.ptr()) && !PySequence_Check(axes.ptr())) {
+      int64_t n = dims_from_py(axes, "tensordot: axes")[0];
       PYNN_CHECK(n >= 0 && n <= ab[0].ndim() && n <= ab[1].ndim(), "tensordot: axes=", n,
                  " is out of range for shapes ", ab[0].shape, " and ", ab[1].shape);
       for (int64_t i = 0; i < n; ++i) {
@@ -32,8 +32,8 @@ void bind_linalg(py::module_& m) {
     } else {
       PYNN_CHECK_KIND(TypeError, PySequence_Check(axes.ptr()) && py::len(axes) == 2,
                       "tensordot: axes must be an int or a pair of sequences of ints");
-      Dims da = dims_from_py(py::reinterpret_borrow<py::sequence>(axes)[0], "axes");
-      Dims db = dims_from_py(py::reinterpret_borrow<py::sequence>(axes)[1], "axes");
+      Dims da = dims_from_py(py::reinterpret_borrow<py::sequence>(axes)[0], "tensordot: axes");
+      Dims db = dims_from_py(py::reinterpret_borrow<py::sequence>(axes)[1], "tensordot: axes");
       xa.assign(da.begin(), da.end());
       xb.assign(db.begin(), db.end());
     }

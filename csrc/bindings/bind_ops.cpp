@@ -93,7 +93,9 @@ void bind_ops(py::module_& m) {
   m.def("_reduce", [](ReduceOp op, py::handle x, py::handle axis, bool keepdims) {
     Tensor xt = resolve_operands(reduce_name(op), {x})[0];
     bool all;
-    std::vector<int64_t> axes = axes_from_py(axis, &all);
+    static const char* const what[] = {"sum: axis", "mean: axis", "max: axis", "min: axis", "argmax: axis",
+                                       "argmin: axis"};  // ReduceOp order
+    std::vector<int64_t> axes = axes_from_py(axis, &all, what[static_cast<int>(op)]);
     py::gil_scoped_release nogil;
     return reduce(op, xt, axes, all, keepdims);
   }, py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("keepdims"));
@@ -231,7 +233,7 @@ void bind_ops(py::module_& m) {
       }, py::arg("x"), py::arg("start"), py::arg("stop"));
 
   m.def("_sum_to", [](const Tensor& x, py::handle shape) {
-    Dims d = dims_from_py(shape, "shape");
+    Dims d = dims_from_py(shape, "sum_to: shape");
     py::gil_scoped_release nogil;
     return reduce_sum_to(x, d);
   });

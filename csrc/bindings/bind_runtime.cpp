@@ -4,7 +4,33 @@
 #include "core/parallel.h"
 #include "core/storage.h"
 
+#include <pythread.h>
+
 namespace pynn {
+namespace {
+
+// Note [Interrupts] (core/parallel.h): the hook and the exception it stashes.
+unsigned long main_thread_ident = 0;
+PyObject* stashed_type = nullptr;
+PyObject* stashed_value = nullptr;
+PyObject* stashed_tb = nullptr;
+
+bool check_signals_hook() {
+  // Only Python's main thread runs signal handlers; elsewhere there is nothing to see.
+  if (PyThread_get_thread_ident() != main_thread_ident) return false;
+  PyGILState_STATE s = PyGILState_Ensure();
+  bool raised = PyErr_CheckSignals() != 0;
+  if (raised) {
+    Py_CLEAR(stashed_type);
+    Py_CLEAR(stashed_value);
+    Py_CLEAR(stashed_tb);
+    PyErr_Fetch(&stashed_type, &stashed_value, &stashed_tb);
+  }
+  PyGILState_Release(s);
+  return raised;
+}
+
+}  // namespace
 
 void bind_errors(py::module_& m) {
   // AxisError is both a ValueError and an IndexError, like NumPy's.
@@ -22,6 +48,15 @@ void bind_errors(py::module_& m) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const IndexError& e) {
       PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const MemoryError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const Interrupted&) {
+      if (stashed_type) {
+        PyErr_Restore(stashed_type, stashed_value, stashed_tb);
+        stashed_type = stashed_value = stashed_tb = nullptr;
+      } else {
+        PyErr_SetNone(PyExc_KeyboardInterrupt);
+      }
     } catch (const InternalError& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     }
@@ -30,10 +65,27 @@ void bind_errors(py::module_& m) {
 
 void bind_runtime(py::module_& m) {
   m.def("get_num_threads", &get_num_threads, "Threads pynn's kernels use.");
-  m.def("set_num_threads", [](int n) {
-    PYNN_CHECK(n >= 1, "set_num_threads: n must be >= 1, got ", n);
+  main_thread_ident = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+  set_interrupt_hook(&check_signals_hook);
+
+  m.def("set_num_threads", [](py::handle h) {
+    PYNN_CHECK_KIND(TypeError, PyIndex_Check(h.ptr()) && !PyBool_Check(h.ptr()),
+                    "set_num_threads: n must be an int, not ", Py_TYPE(h.ptr())->tp_name);
+    py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+    if (!i) throw py::error_already_set();
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow) n = overflow > 0 ? INT64_MAX : INT64_MIN;
+    PYNN_CHECK(n >= 1, "set_num_threads: n must be >= 1, got ", py::str(h).cast<std::string>());
+    // More threads than this only slow kernels down, and libgomp ends the
+    // process when the OS refuses one (a process limit): cap with a warning.
+    if (n > max_num_threads()) {
+      std::string msg = detail::cat("set_num_threads: ", py::str(h).cast<std::string>(), " threads is more than ",
+                                    kMaxThreadsPerCpu, " per CPU; using ", max_num_threads());
+      if (PyErr_WarnEx(PyExc_RuntimeWarning, msg.c_str(), 1) < 0) throw py::error_already_set();
+    }
     set_num_threads(n);
-  }, py::arg("n"));
+  }, py::arg("n"), "Threads pynn's kernels use: n >= 1, at most 4 per CPU (more is capped with a RuntimeWarning).");
 
   m.def("get_cpu_isa", [] { return std::string(cpu_isa_name(cpu_isa())); });
   m.def("set_cpu_isa", [](const std::string& name) {

@@ -46,7 +46,12 @@ std::vector<IndexItem> parse_index(py::handle key) {
       py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(o));
       if (!idx) throw py::error_already_set();
       it.kind = IndexItem::Int;
-      it.start = idx.cast<int64_t>();
+      int overflow = 0;
+      it.start = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+      if (overflow) {
+        std::string repr = py::str(idx);
+        throw IndexError(detail::cat("index ", repr, " is out of bounds (indices must fit in int64)"));
+      }
     } else {
       throw IndexError(detail::cat(
           "only integers, slices (`:`), ellipsis (`...`) and None are valid indices for a pynn tensor, got ",
@@ -62,8 +67,8 @@ std::vector<IndexItem> parse_index(py::handle key) {
   return items;
 }
 
-std::vector<int64_t> int_list(py::handle h) {
-  Dims d = dims_from_py(h, "axes");
+std::vector<int64_t> int_list(py::handle h, const char* what) {
+  Dims d = dims_from_py(h, what);
   return std::vector<int64_t>(d.begin(), d.end());
 }
 
@@ -110,28 +115,30 @@ void bind_tensor(py::module_& m) {
              Tensor view = tensor_index(t, parse_index(key));
              // The value takes the tensor's dtype (NumPy's assignment casting);
              // a Python int must fit it.
-             Tensor v = resolve_operands("setitem", {value, py::cast(tensor_empty(Dims{}, t.dtype))})[0];
+             Tensor v = assign_value("setitem", value, t.dtype);
              py::gil_scoped_release nogil;
              ew_copy("setitem", view, v);
            })
       .def("_reshape",
            [](const Tensor& t, py::handle shape) {
-             Dims d = dims_from_py(shape, "shape");
+             Dims d = dims_from_py(shape, "reshape: shape");
              py::gil_scoped_release nogil;
              return ew_reshape(t, d);
            })
       .def("_transpose",
            [](const Tensor& t, py::handle axes) {
-             return tensor_transpose(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes));
+             return tensor_transpose(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes, "transpose: axes"));
            })
-      .def("_expand_dims", [](const Tensor& t, py::handle axes) { return tensor_expand_dims(t, int_list(axes)); })
+      .def("_expand_dims",
+           [](const Tensor& t, py::handle axes) { return tensor_expand_dims(t, int_list(axes, "expand_dims: axis")); })
       .def("_squeeze",
            [](const Tensor& t, py::handle axes) {
-             return tensor_squeeze(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes), axes.is_none());
+             return tensor_squeeze(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes, "squeeze: axis"),
+                                   axes.is_none());
            })
       .def("_broadcast_to",
            [](const Tensor& t, py::handle shape) {
-             return tensor_broadcast_to("broadcast_to", t, dims_from_py(shape, "shape"));
+             return tensor_broadcast_to("broadcast_to", t, dims_from_py(shape, "broadcast_to: shape"));
            })
       .def("_astype",
            [](const Tensor& t, int code) {
@@ -154,11 +161,12 @@ void bind_tensor(py::module_& m) {
     ew_copy("tensor", r, src);
     return r;
   });
-  m.def("_empty", [](py::handle shape, int code) { return tensor_empty(dims_from_py(shape, "shape"), dtype_from_code(code)); });
+  m.def("_empty", [](py::handle shape, int code) { return tensor_empty(dims_from_py(shape, "empty: shape"), dtype_from_code(code)); });
   m.def("_full", [](py::handle shape, py::handle value, int code) {
-    Dims d = dims_from_py(shape, "shape");
+    Dims d = dims_from_py(shape, "full: shape");
     DType dt = dtype_from_code(code);
-    Tensor v = resolve_operands("full", {value})[0];
+    // The fill value takes the dtype, as NumPy 2 (a Python int must fit it).
+    Tensor v = assign_value("full", value, dt);
     py::gil_scoped_release nogil;
     Tensor r = tensor_empty(d, dt);
     ew_copy("full", r, v);

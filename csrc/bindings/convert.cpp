@@ -10,31 +10,83 @@ const Tensor* as_tensor(py::handle h) {
   return &h.cast<const Tensor&>();
 }
 
+namespace {
+
+// One dimension or axis from an object that has __index__ (`what` names the
+// argument): values past int64 are errors of the argument's kind, not
+// pybind11's cast failure. Null when __index__ raised (the error is set).
+bool dim_from_index(PyObject* o, const char* what, int64_t* out) {
+  py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+  if (!idx) return false;
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+  if (overflow) {
+    std::string repr = py::str(idx);
+    if (std::strstr(what, "axis") || std::strstr(what, "axes"))
+      throw AxisError(detail::cat(what, " ", repr, " is out of bounds (it does not fit in int64)"));
+    throw ValueError(detail::cat(what, ": maximum allowed dimension exceeded (", repr, ")"));
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
 Dims dims_from_py(py::handle h, const char* what) {
   Dims d;
-  if (PyLong_Check(h.ptr()) || PyIndex_Check(h.ptr())) {
-    d.push_back(py::cast<int64_t>(py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()))));
-    return d;
+  PyObject* o = h.ptr();
+  int64_t v;
+  if (PyLong_Check(o) || PyIndex_Check(o)) {
+    if (dim_from_index(o, what, &v)) {
+      d.push_back(v);
+      return d;
+    }
+    // NumPy arrays and tensors of more than one element have an __index__
+    // that raises; as sequences of ints they are shapes (as in NumPy).
+    if (!PySequence_Check(o)) throw py::error_already_set();
+    PyErr_Clear();
   }
-  PYNN_CHECK_KIND(TypeError, PySequence_Check(h.ptr()), what, " must be an int or a sequence of ints, not ",
-                  Py_TYPE(h.ptr())->tp_name);
-  for (py::handle item : py::reinterpret_borrow<py::sequence>(h)) {
+  PYNN_CHECK_KIND(TypeError, PySequence_Check(o), what, " must be an int or a sequence of ints, not ",
+                  Py_TYPE(o)->tp_name);
+  // By index, not by iterator: a sequence that never ends (an object with
+  // only __getitem__) cannot loop forever, and errors of __len__ and
+  // __getitem__ propagate as they are.
+  Py_ssize_t n = PySequence_Size(o);
+  if (n < 0) throw py::error_already_set();
+  PYNN_CHECK(n <= kMaxDims, what, ": pynn supports at most ", kMaxDims, " dimensions, got a sequence of ", n);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    py::object item = py::reinterpret_steal<py::object>(PySequence_GetItem(o, i));
+    if (!item) throw py::error_already_set();
     PYNN_CHECK_KIND(TypeError, PyIndex_Check(item.ptr()) && !PyBool_Check(item.ptr()), what,
                     " must contain only ints, got ", Py_TYPE(item.ptr())->tp_name);
-    py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(item.ptr()));
-    if (!idx) throw py::error_already_set();
-    d.push_back(idx.cast<int64_t>());
+    if (!dim_from_index(item.ptr(), what, &v)) {
+      if (!PyErr_ExceptionMatches(PyExc_TypeError)) throw py::error_already_set();
+      py::error_already_set e;  // takes the error
+      throw TypeError(detail::cat(what, " must contain only ints: ", e.what()));
+    }
+    d.push_back(v);
   }
   return d;
 }
 
-std::vector<int64_t> axes_from_py(py::handle h, bool* all) {
+std::vector<int64_t> axes_from_py(py::handle h, bool* all, const char* what) {
   *all = h.is_none();
   std::vector<int64_t> axes;
   if (*all) return axes;
-  Dims d = dims_from_py(h, "axis");
+  Dims d = dims_from_py(h, what);
   axes.assign(d.begin(), d.end());
   return axes;
+}
+
+Tensor assign_value(const char* op, py::handle value, DType d) {
+  py::object like = py::cast(tensor_empty(Dims{}, d));
+  if (is_integral(d) && PyFloat_Check(value.ptr())) {
+    // int(value): ValueError for NaN, OverflowError for infinities; then it must fit d.
+    py::object i = py::reinterpret_steal<py::object>(PyNumber_Long(value.ptr()));
+    if (!i) throw py::error_already_set();
+    return resolve_operands(op, {i, like})[0];
+  }
+  return resolve_operands(op, {value, like})[0];
 }
 
 DType dtype_from_code(int code) {

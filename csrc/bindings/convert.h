@@ -14,10 +14,18 @@ namespace py = pybind11;
 // The tensor behind h, or null when h is not a pynn Tensor.
 const Tensor* as_tensor(py::handle h);
 
-// Dims from an int or a sequence of ints (a shape argument).
+// Dims from an int or a sequence of ints (a shape argument; a 1-D integer
+// NumPy array or tensor is a sequence of ints). `what` names the op and the
+// argument ("reshape: shape"); an argument naming an axis reports values past
+// int64 as AxisError, a shape as ValueError.
 Dims dims_from_py(py::handle h, const char* what);
 // Axes from None (-> all=true), an int or a sequence of ints.
-std::vector<int64_t> axes_from_py(py::handle h, bool* all);
+std::vector<int64_t> axes_from_py(py::handle h, bool* all, const char* what = "axis");
+// A value stored into a tensor of dtype d (setitem, full): a Python scalar
+// takes d and must fit it; a Python float into an integer dtype goes through
+// int(value) as in NumPy (ValueError for NaN, OverflowError for inf or out of
+// range), never a silent garbage value.
+Tensor assign_value(const char* op, py::handle value, DType d);
 
 DType dtype_from_code(int code);
 

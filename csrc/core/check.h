@@ -3,7 +3,7 @@
 // Note [Errors at the boundary]
 // User errors are checked once, where arguments enter the core (shape rules,
 // dtypes, axes), with PYNN_CHECK / PYNN_CHECK_KIND. The bindings translate the
-// exception types below to ValueError / TypeError / IndexError. Kernels contain
+// exception types below to ValueError / TypeError / IndexError / MemoryError. Kernels contain
 // no checks: they run only on arguments that were already validated.
 // PYNN_ASSERT is for internal invariants (a bug in pynn, never in user code).
 #pragma once
@@ -18,6 +18,11 @@ namespace pynn {
 struct ValueError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct TypeError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct IndexError : std::runtime_error { using std::runtime_error::runtime_error; };
+// An allocation that failed (MemoryError in Python, with NumPy's wording).
+struct MemoryError : std::runtime_error { using std::runtime_error::runtime_error; };
+// A signal handler raised while a kernel ran (Note [Interrupts] in parallel.h):
+// the Python exception is already stashed by the bindings' hook.
+struct Interrupted : std::runtime_error { using std::runtime_error::runtime_error; };
 struct InternalError : std::logic_error { using std::logic_error::logic_error; };
 
 namespace detail {

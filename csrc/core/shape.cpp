@@ -12,9 +12,33 @@ std::ostream& operator<<(std::ostream& os, const Dims& d) {
   return os << ')';
 }
 
+int64_t size_mul(const char* op, int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw ValueError(detail::cat(op, ": array is too big; `arr.size * arr.dtype.itemsize` is larger than the "
+                                 "maximum possible size"));
+  return r;
+}
+
+int64_t shape_check(const char* op, const Dims& shape, int64_t itemsize) {
+  for (int64_t s : shape) PYNN_CHECK(s >= 0, op, ": negative dimensions are not allowed: ", shape);
+  int64_t nonzero = itemsize, numel = 1;
+  for (int64_t s : shape) {
+    int64_t r;
+    if (s != 0 && __builtin_mul_overflow(nonzero, s, &r))
+      throw ValueError(detail::cat(op, ": array is too big; `arr.size * arr.dtype.itemsize` is larger than the "
+                                   "maximum possible size (shape ", shape, ", itemsize ", itemsize, ")"));
+    if (s != 0) nonzero = r;
+    numel *= s;  // <= nonzero / itemsize: cannot wrap
+  }
+  return numel;
+}
+
 int64_t shape_numel(const Dims& shape) {
+  for (int64_t s : shape)
+    if (s == 0) return 0;
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape) n = size_mul("shape", n, s);
   return n;
 }
 
@@ -23,7 +47,7 @@ Dims contiguous_strides(const Dims& shape, int64_t itemsize) {
   int64_t s = itemsize;
   for (int i = shape.n - 1; i >= 0; --i) {
     st[i] = s;
-    s *= shape[i] > 0 ? shape[i] : 1;
+    if (i > 0) s = size_mul("strides", s, shape[i] > 0 ? shape[i] : 1);
   }
   return st;
 }

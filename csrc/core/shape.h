@@ -50,7 +50,27 @@ struct Dims {
 // Prints like NumPy's tuples: (2,3), (4,), ().
 std::ostream& operator<<(std::ostream& os, const Dims& d);
 
-int64_t shape_numel(const Dims& shape);
+// Note [Size limits]
+// As in NumPy, a tensor's size in bytes fits in int64: every dim is >= 0 and
+// the product of the nonzero dims times the itemsize is at most INT64_MAX
+// (so (0, 2**62) float64 is refused too, as NumPy refuses it). shape_check is
+// the one place where sizes are multiplied with an overflow check; every
+// place that makes a shape calls it (tensor_empty, broadcast_to, reshape), and
+// its errors are ValueErrors naming the op ("array is too big", "negative
+// dimensions are not allowed"). Past that point numel, nbytes, contiguous
+// strides and index * stride within a tensor's extent fit in int64, so the
+// iterator and the kernels compute them unchecked. shape_numel and
+// contiguous_strides still multiply through size_mul, so a shape that missed
+// the check raises instead of wrapping. A view of a huge shape over stride-0
+// memory is fine while its nbytes fits (NumPy's rule); materialising it is an
+// allocation, which fails with MemoryError (storage.cpp).
+
+// a * b for sizes a, b >= 0; ValueError "<op>: array is too big" past INT64_MAX.
+int64_t size_mul(const char* op, int64_t a, int64_t b);
+// Checks `shape` for a tensor of itemsize-byte elements (Note [Size limits]);
+// returns its numel.
+int64_t shape_check(const char* op, const Dims& shape, int64_t itemsize);
+int64_t shape_numel(const Dims& shape);  // 0 when any dim is 0; never wraps
 Dims contiguous_strides(const Dims& shape, int64_t itemsize);
 
 // NumPy broadcasting of two shapes; the error names op and both shapes.

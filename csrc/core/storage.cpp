@@ -14,6 +14,10 @@ namespace {
 
 // Round a request up to its size class: multiples of 64 bytes up to 1 KiB,
 // then 4 classes per power of two.
+// Requests above this fail as std::bad_alloc up front: no machine has that
+// much memory, and the rounding below would overflow near INT64_MAX.
+constexpr int64_t kMaxRequest = int64_t{1} << 60;
+
 int64_t size_class(int64_t nbytes) {
   if (nbytes <= 1024) return nbytes <= 64 ? 64 : (nbytes + 63) / 64 * 64;
   int64_t p = int64_t{1} << (63 - __builtin_clzll(static_cast<uint64_t>(nbytes - 1)));  // < nbytes <= 2p
@@ -27,6 +31,7 @@ struct Allocator {
   MemoryStats stats{0, 0, 0, int64_t{2} << 30, 0, 0, 0};
 
   void* allocate(int64_t nbytes) {
+    if (nbytes > kMaxRequest) throw std::bad_alloc();
     int64_t cls = size_class(nbytes);
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -57,9 +62,12 @@ struct Allocator {
     return p;
   }
 
-  void deallocate(void* p, int64_t nbytes) {
+  // Runs in ~Storage, so nothing may escape (an exception there calls
+  // std::terminate): when keeping the block in the cache fails (the cache's
+  // own vector cannot grow), the block goes back to the OS instead.
+  void deallocate(void* p, int64_t nbytes) noexcept {
     int64_t cls = size_class(nbytes);
-    {
+    try {
       std::lock_guard<std::mutex> lock(mu);
       stats.allocated_bytes -= cls;
       if (stats.cached_bytes + cls <= stats.cache_limit_bytes) {
@@ -67,6 +75,7 @@ struct Allocator {
         stats.cached_bytes += cls;
         return;
       }
+    } catch (...) {
     }
     std::free(p);
   }
@@ -91,7 +100,7 @@ Allocator& allocator() {
   return *a;
 }
 
-void release_allocated(void*, void* data, int64_t nbytes) { allocator().deallocate(data, nbytes); }
+void release_allocated(void*, void* data, int64_t nbytes) noexcept { allocator().deallocate(data, nbytes); }
 
 }  // namespace
 

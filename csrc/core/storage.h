@@ -22,6 +22,8 @@ struct Storage {
 
   Storage(void* data, int64_t nbytes, Release release, void* ctx)
       : data(data), nbytes(nbytes), release(release), ctx(ctx) {}
+  // Destructors are noexcept: every Release must not throw (the allocator's
+  // and the NumPy owner's release are written so).
   ~Storage() { release(ctx, data, nbytes); }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

@@ -1,7 +1,9 @@
 #include "tensor.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <new>
 
 namespace pynn {
 
@@ -16,12 +18,27 @@ bool Tensor::is_contiguous() const {
 }
 
 Tensor tensor_empty(const Dims& shape, DType dtype) {
-  for (int64_t s : shape) PYNN_CHECK(s >= 0, "negative dimensions are not allowed: ", shape);
+  const int64_t nbytes = shape_check("empty", shape, itemsize(dtype)) * itemsize(dtype);
   Tensor t;
   t.dtype = dtype;
   t.shape = shape;
   t.strides = contiguous_strides(shape, itemsize(dtype));
-  t.storage = storage_allocate(shape_numel(shape) * itemsize(dtype));
+  try {
+    t.storage = storage_allocate(nbytes);
+  } catch (const std::bad_alloc&) {
+    // NumPy's wording.
+    char size[32];
+    double b = static_cast<double>(nbytes);
+    const char* unit = "bytes";
+    for (const char* u : {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}) {
+      if (b < 1024.0) break;
+      b /= 1024.0;
+      unit = u;
+    }
+    std::snprintf(size, sizeof size, unit[0] == 'b' ? "%.0f" : "%.2f", b);
+    throw MemoryError(detail::cat("Unable to allocate ", size, " ", unit, " for an array with shape ", shape,
+                                  " and data type ", dtype_name(dtype)));
+  }
   return t;
 }
 
@@ -91,7 +108,9 @@ Tensor tensor_index(const Tensor& t, const std::vector<IndexItem>& items) {
       case IndexItem::Slice: {
         int64_t n = t.shape[dim], step = it.step;
         PYNN_CHECK(step != 0, "slice step cannot be zero");
-        // Python's slice.indices().
+        // Python's slice.indices() (PySlice_AdjustIndices): start and stop
+        // clamped into the axis, the length counted without overflow for any
+        // int64 start, stop and step (step -2**63 included).
         int64_t start, stop;
         if (step > 0) {
           start = !it.has_start ? 0 : it.start < 0 ? std::max<int64_t>(it.start + n, 0) : std::min(it.start, n);
@@ -100,12 +119,14 @@ Tensor tensor_index(const Tensor& t, const std::vector<IndexItem>& items) {
           start = !it.has_start ? n - 1 : it.start < 0 ? std::max<int64_t>(it.start + n, -1) : std::min(it.start, n - 1);
           stop = !it.has_stop ? -1 : it.stop < 0 ? std::max<int64_t>(it.stop + n, -1) : std::min(it.stop, n - 1);
         }
-        int64_t len = 0;
-        if (step > 0 && stop > start) len = (stop - start + step - 1) / step;
-        if (step < 0 && start > stop) len = (start - stop + (-step) - 1) / (-step);
+        const uint64_t mag = step > 0 ? static_cast<uint64_t>(step) : uint64_t{0} - static_cast<uint64_t>(step);
+        int64_t len = 0;  // start and stop lie in [-1, n]: their difference cannot overflow
+        if (step > 0 && stop > start) len = static_cast<int64_t>(static_cast<uint64_t>(stop - start - 1) / mag + 1);
+        if (step < 0 && start > stop) len = static_cast<int64_t>(static_cast<uint64_t>(start - stop - 1) / mag + 1);
         if (len > 0) r.offset += start * t.strides[dim];
         r.shape.push_back(len);
-        r.strides.push_back(t.strides[dim] * step);
+        // With len <= 1 the stride is never used (and stride * step may not fit).
+        r.strides.push_back(len > 1 ? t.strides[dim] * step : t.strides[dim]);
         ++dim;
         --consumed;
         break;
@@ -172,22 +193,25 @@ bool tensor_reshape_view(const Tensor& t, const Dims& req, Tensor* out) {
   Dims shape = req;
   int infer = -1;
   int64_t known = 1;
+  bool too_big = false;  // the known dims multiply past int64: no tensor has that size
   for (int i = 0; i < shape.n; ++i) {
     if (shape[i] == -1) {
       PYNN_CHECK(infer < 0, "reshape: can only specify one unknown dimension");
       infer = i;
     } else {
       PYNN_CHECK(shape[i] >= 0, "reshape: negative dimension ", shape[i], " in ", req);
-      known *= shape[i];
+      if (__builtin_mul_overflow(known, shape[i], &known)) too_big = true;
     }
   }
   int64_t n = t.numel();
   if (infer >= 0) {
-    PYNN_CHECK(known != 0 && n % known == 0, "reshape: cannot reshape tensor of size ", n, " into shape ", req);
+    PYNN_CHECK(!too_big && known != 0 && n % known == 0, "reshape: cannot reshape tensor of size ", n,
+               " into shape ", req);
     shape[infer] = n / known;
   }
-  PYNN_CHECK(shape_numel(shape) == n, "reshape: cannot reshape tensor of shape ", t.shape, " (size ", n,
+  PYNN_CHECK(infer >= 0 || (!too_big && known == n), "reshape: cannot reshape tensor of shape ", t.shape, " (size ", n,
              ") into shape ", req);
+  shape_check("reshape", shape, t.elsize());
   *out = t;
   out->shape = shape;
   if (n == 0 || t.is_contiguous()) {
@@ -266,6 +290,7 @@ Tensor tensor_squeeze(const Tensor& t, const std::vector<int64_t>& axes, bool al
 }
 
 Tensor tensor_broadcast_to(const char* op, const Tensor& t, const Dims& shape) {
+  shape_check(op, shape, t.elsize());
   PYNN_CHECK(shape.n >= t.ndim(), op, ": input operand has more dimensions than allowed by the axis remapping (cannot broadcast ",
              t.shape, " to ", shape, ")");
   Tensor r = t;
@@ -279,7 +304,6 @@ Tensor tensor_broadcast_to(const char* op, const Tensor& t, const Dims& shape) {
                t.shape, " and requested shape ", shape);
     r.strides[lead + i] = s == d ? t.strides[i] : 0;
   }
-  for (int64_t d : shape) PYNN_CHECK(d >= 0, op, ": negative dimensions are not allowed: ", shape);
   return r;
 }
 

@@ -240,6 +240,7 @@ struct KernelTable {
   // operand has stride 0 along reduced axes; sums accumulate in double
   // (floats) or int64.
   InnerLoop2D reduce_sum[kNumDTypes];        // (acc, x)
+  InnerLoop2D reduce_sum_f64[kNumDTypes];    // (acc: float64, x): mean's sum, in double for every dtype
   InnerLoop2D reduce_max[kNumDTypes];        // (acc, x), acc of the dtype
   InnerLoop2D reduce_min[kNumDTypes];
   InnerLoop2D reduce_argmax[kNumDTypes];     // (acc_val, acc_idx: int64, x, idx: int64)

@@ -70,6 +70,7 @@ void fill(KernelTable* t) {
     t->where[i] = &where_loop<T>;
     t->clip[i] = &clip_loop<T>;
     t->reduce_sum[i] = &reduce_sum_loop<T>;
+    t->reduce_sum_f64[i] = &reduce_sum_loop<T, double>;
     t->reduce_max[i] = &reduce_extreme_loop<T, true>;
     t->reduce_min[i] = &reduce_extreme_loop<T, false>;
     t->reduce_argmax[i] = &reduce_arg_loop<T, true>;

@@ -123,7 +123,8 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
     }
   };
   // Small products: one per thread; large ones: the GEMM threads inside.
-  int64_t work = m * n * k;
+  int64_t work;  // m * n fits (the output exists); k of a broadcast view may not
+  if (__builtin_mul_overflow(m * n, k, &work)) work = INT64_MAX;
   if (work < (int64_t{1} << 18)) parallel_for(nbatch, 1 + (int64_t{1} << 18) / (work + 1), run);
   else run(0, nbatch);
   return out;

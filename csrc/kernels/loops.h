@@ -530,9 +530,8 @@ inline T* row_ptr(char* p, const int64_t* outer, int k, int64_t r) {
   return reinterpret_cast<T*>(p + r * outer[k]);
 }
 
-template <class T>
+template <class T, class A = SumAcc<T>>
 void reduce_sum_loop(char** p, const int64_t* s, int64_t n, const int64_t* outer, int64_t rows) {
-  using A = SumAcc<T>;
   int64_t r = 0;
   if (s[0] == sizeof(A) && s[1] == sizeof(T) && outer[0] == 0) {
     A* __restrict acc = reinterpret_cast<A*>(p[0]);

@@ -12,9 +12,14 @@
 //    in the same order as serially;
 //  - otherwise: cut the longest reduced axis into fixed blocks of at least
 //    kGrainSize elements, fold each block into its own partial accumulator and
-//    combine the partials in block order.
+//    combine the partials in block order. The partials are one allocation of
+//    at most kMaxReduceBlocks blocks and kPartialBudget elements (longer
+//    blocks past that), so a reduction over a huge view (2**40 elements of a
+//    broadcast) allocates a bounded amount, not one tensor per block.
+// Integer means accumulate in float64, as NumPy's (an int64 sum would wrap).
 #include "reduce.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "elementwise.h"
@@ -59,6 +64,12 @@ Tensor extreme_identity(DType d, bool for_max) {
   return s;
 }
 
+// Enough blocks that one stays short (2**40 elements: blocks of 2**24, so
+// Ctrl-C is seen within one, Note [Interrupts]), few enough that their
+// accumulators stay small.
+constexpr int64_t kMaxReduceBlocks = 65536;
+constexpr int64_t kPartialBudget = int64_t{1} << 22;  // accumulator elements over all blocks
+
 struct Plan {
   Iter it;
   int nacc;  // leading operands that are accumulators (1, or 2 for arg reductions)
@@ -95,14 +106,28 @@ void run_plan(const Plan& plan, InnerLoop2D loop, const std::vector<Tensor>& acc
   int64_t per = it.numel / ext;
   int64_t block = (kGrainSize + per - 1) / per;
   int64_t nblocks = (ext + block - 1) / block;
-  // Partial accumulators, one set per block, starting from the identity.
+  const int64_t acc_numel = accs[0].numel();
+  int64_t max_blocks = std::max<int64_t>(1, std::min(kMaxReduceBlocks, kPartialBudget / acc_numel));
+  if (nblocks > max_blocks) {
+    block = (ext + max_blocks - 1) / max_blocks;
+    nblocks = (ext + block - 1) / block;
+  }
+  // Partial accumulators, one set per block, starting from the identity: for
+  // each accumulator one (nblocks, acc_numel) tensor; block b's set are views
+  // of its row b with the accumulator's (contiguous) layout.
   std::vector<std::vector<Tensor>> partials(nblocks);
-  for (int64_t b = 0; b < nblocks; ++b)
-    for (const Tensor& acc : accs) {
-      Tensor p = tensor_empty(acc.shape, acc.dtype);
-      ew_copy("reduce", p, acc);
+  for (const Tensor& acc : accs) {
+    Tensor all = tensor_empty(Dims{nblocks, acc_numel}, acc.dtype);
+    Tensor row;
+    tensor_reshape_view(acc, Dims{1, acc_numel}, &row);
+    ew_copy("reduce", all, row);
+    for (int64_t b = 0; b < nblocks; ++b) {
+      Tensor p = acc;
+      p.storage = all.storage;
+      p.offset = b * acc_numel * acc.elsize();
       partials[b].push_back(p);
     }
+  }
   parallel_for(nblocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       int64_t lo = b * block, hi = lo + block < ext ? lo + block : ext;
@@ -182,9 +207,13 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, const std::vector<int64_t>& axes,
   const KernelTable& k = kernels();
   int xi = static_cast<int>(x.dtype);
   switch (op) {
-    case ReduceOp::sum: case ReduceOp::mean:
+    case ReduceOp::sum:
       accs.push_back(ew_full(keep_shape, scalar_tensor(is_float(x.dtype) ? DType::Float64 : DType::Int64, 0)));
       loop = k.reduce_sum[xi];
+      break;
+    case ReduceOp::mean:
+      accs.push_back(ew_full(keep_shape, scalar_tensor(DType::Float64, 0)));
+      loop = k.reduce_sum_f64[xi];
       break;
     case ReduceOp::max: case ReduceOp::min:
       accs.push_back(ew_full(keep_shape, extreme_identity(x.dtype, op == ReduceOp::max)));

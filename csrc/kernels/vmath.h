@@ -49,7 +49,9 @@ static inline double double_from(uint64_t b) { return __builtin_bit_cast(double,
 // ---------------------------------------------------------------- exp
 
 static inline float exp(float x) {
-  const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  // NaN compares false and lands on -104, so the int conversion below stays
+  // defined (the result is NaN all the same).
+  const float xc = x > -104.0f ? (x < 89.0f ? x : 89.0f) : -104.0f;
   const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float fn = (xc * 1.44269504088896341f + shifter) - shifter;
   const float r = (xc - fn * 0.693359375f) - fn * -2.12194440e-4f;
@@ -70,7 +72,7 @@ static inline float exp(float x) {
 }
 
 static inline double exp(double x) {
-  const double xc = x < -760.0 ? -760.0 : (x > 710.0 ? 710.0 : x);
+  const double xc = x > -760.0 ? (x < 710.0 ? x : 710.0) : -760.0;  // NaN -> -760, as above
   const double shifter = 6755399441055744.0;  // 1.5 * 2^52
   const double fn = (xc * 1.4426950408889634074 + shifter) - shifter;
   const double r = (xc - fn * 6.93147180369123816490e-01) - fn * 1.90821492927058770002e-10;
