@@ -690,7 +690,7 @@ def fam_create(g):
     dts = "" if dt is None else f", dtype={dt}"
     if dt is not None and not _dtype_src_supported(dt):
         g.flags.add("unsupported-dtype")
-    flags = g.flags | {"pynn-default-dtype"} if dt is None else g.flags
+    flags = g.flags | {"pynn-default-dtype"} if dt in (None, "None") else g.flags
     if op in ("zeros", "ones", "empty"):
         s = odd_shape(r)
         return Call("create", "", f"r = pynn.{op}({s}{dts})", [op, "shape", "dimension", "size"],
@@ -1320,7 +1320,7 @@ def worker(seed, indices, out_path, mem_limit, call_timeout=10.0):
 
 # ============================================================== the parent
 
-def _child_env():
+def _child_env(base):
     import pynn
 
     env = dict(os.environ)
@@ -1328,8 +1328,11 @@ def _child_env():
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join([root, here] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.setdefault("OMP_NUM_THREADS", "2")
-    env["PYNN_DATA"] = tempfile.mkdtemp(prefix="pynn-fuzz-data-")  # loaders never see real data
-    env["HOME"] = tempfile.mkdtemp(prefix="pynn-fuzz-home-")        # nor the real cache
+    for sub in ("data", "home", "tmp"):
+        os.makedirs(os.path.join(base, sub), exist_ok=True)
+    env["PYNN_DATA"] = os.path.join(base, "data")  # loaders never see real data
+    env["HOME"] = os.path.join(base, "home")       # nor the real cache
+    env["TMPDIR"] = os.path.join(base, "tmp")      # the children's files (memmaps, data folders) go here
     env["no_proxy"] = "*"
     env["http_proxy"] = env["https_proxy"] = "http://127.0.0.1:9"   # downloads fail fast, offline
     env["PYTHONWARNINGS"] = "ignore"
@@ -1422,7 +1425,16 @@ def locate_crash(seed, indices, last, kind, timeout, mem_limit, env):
 
 def fuzz(seed=0, calls=1000, start=0, batch=500, timeout=300, mem_limit=4 << 30, jobs=1, log=None, deadline=None):
     """Run calls [start, start+calls) of seed; returns a list of failure records."""
-    env = _child_env()
+    import shutil
+
+    base = tempfile.mkdtemp(prefix="pynn-fuzz-")
+    try:
+        return _fuzz(seed, calls, start, batch, timeout, mem_limit, jobs, log, deadline, _child_env(base))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _fuzz(seed, calls, start, batch, timeout, mem_limit, jobs, log, deadline, env):
     todo = list(range(start, start + calls))
     records = []
 
@@ -1572,11 +1584,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    if "--worker" in sys.argv:
-        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        if here not in sys.path:
-            sys.path.insert(0, here)
-        from tests.fuzz import fuzzer as _self  # one module object, so Boom & co. are the same classes
-
-        sys.exit(_self.main())
     sys.exit(main())
