@@ -520,8 +520,11 @@ def fam_unary(g):
         po, o = g.target(g.array(None, None if r.random() < 0.5 else "float32", layout=r.random() < 0.5))
         if op in NP_UNARY:
             return Call("unary-out", "\n".join(g.setup), f"r = pynn.{op}({px}, out={po})", [op], None, g.flags)
+        flags = g.flags | {"out", "inplace"}
+        if op in ("exp", "log", "sqrt", "tanh") and ("'bool'" in g.setup[0] or "'uint8'" in g.setup[0]):
+            flags.add("subnormal")  # NumPy computes these in float16 before casting to out (README): no values
         return Call("unary-out", "\n".join(g.setup), f"r = pynn.{op}({px}, out={po})", [op],
-                    f"r = np.{op}({nx}, out={o})", g.flags | {"out", "inplace"})
+                    f"r = np.{op}({nx}, out={o})", flags)
     if op == "negative" and r.random() < 0.3 and "pynn." in px:
         return Call("unary", "\n".join(g.setup), f"r = -{px}", [op, "-"], f"r = -{nx}", g.flags)
     return Call("unary", "\n".join(g.setup), f"r = pynn.{op}({px})", [op], "r = " + npf.format(nx), g.flags)
@@ -594,8 +597,9 @@ def fam_linalg(g):
                          "([0], [0, 1])", "([0, 1], [0, 1])"])
         return Call("linalg", "\n".join(g.setup), f"r = pynn.tensordot({pa}, {pb}, axes={axes})", ["tensordot"],
                     f"r = np.tensordot({a}, {b}, axes={axes})", g.flags | {"product"})
-    return Call("linalg", "\n".join(g.setup), f"r = pynn.{op}({pa}, {pb})", [op], f"r = np.{op}({a}, {b})",
-                g.flags | {"product"})
+    # NumPy's dot of a 0-d operand is documented as multiply (its BLAS path writes 0 for inf * 0).
+    npc = f"r = np.multiply({a}, {b})" if op == "dot" and (not sa or not sb) else f"r = np.{op}({a}, {b})"
+    return Call("linalg", "\n".join(g.setup), f"r = pynn.{op}({pa}, {pb})", [op], npc, g.flags | {"product"})
 
 
 def fam_view(g):
@@ -1546,7 +1550,12 @@ def root_key(rec):
     op = call.code.split("(")[0].split("\n")[-1] if call.family not in ("binary", "unary", "reduce") else \
         call.names[0]
     if rec["cat"] in ("signal", "hang"):
+        # Crashes group by their hostile ingredient (one root cause behind many ops), else by op.
         d = d.split(":")[0]
+        last = call.code.splitlines()[-1]
+        for token, what in SIGNAL_INGREDIENTS:
+            if re.search(token, last):
+                return (rec["cat"], "", what, d)
     if rec["cat"] in ("message-without-op-name", "pybind11-message"):
         return (rec["cat"], "", "", d)  # one wording is one root cause, whichever op passed it on
     if rec["cat"] in ("mismatch:pynn-raises-numpy-returns", "mismatch:numpy-raises-pynn-returns"):
@@ -1556,6 +1565,19 @@ def root_key(rec):
         return (rec["cat"], call.family, "", d)
     return (rec["cat"], call.family, op if rec["cat"].startswith("mismatch") or rec["cat"] in ("signal", "hang")
             else "", d)
+
+
+SIGNAL_INGREDIENTS = (  # (regex on the call's last line, what it is): grouping of crashes only
+    (r"BadIndex\(\)", "an object whose __index__ raises"),
+    (r"np\.array\(\[|pynn\.tensor\(\[", "a NumPy array or a tensor as a shape or key"),
+    (r"BadLen\(\)|BadIter\(\)|LyingLen\(\)|HugeLen\(\)", "a sequence whose __len__/__iter__ misbehaves"),
+    (r"2\*\*6[2-4]|2\*\*3[12]|-2\*\*63", "a huge int (size, index or step)"),
+)
+
+
+def _op_of(call):
+    m = re.search(r"(pynn\.[\w.]+|\.\w+)\(", call.code.splitlines()[-1])
+    return m.group(1) if m else call.family
 
 
 def reproducer(rec):
@@ -1590,7 +1612,10 @@ def summarize(records, max_groups=None, sizes=None):
             break
         best = min(recs, key=lambda r: len(reproducer(r)))
         lines.append("")
+        ops = sorted({_op_of(generate(r["seed"], r["i"])) for r in recs[:200]})
         lines.append(f"[{key[0]}] x{len(recs)}  family={key[1]} {key[2]}  (seed {best['seed']}, call {best['i']})")
+        if len(ops) > 1:
+            lines.append(f"  calls: {', '.join(ops[:12])}{' ...' if len(ops) > 12 else ''}")
         lines.append("  " + best["detail"].strip().replace("\n", "\n  ")[:900])
         lines.append("  reproducer:")
         lines.append(_indent(_indent(reproducer(best))))
