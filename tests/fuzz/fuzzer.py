@@ -1078,8 +1078,24 @@ FAMILIES = [  # (weight, generator)
 _WEIGHTS = [w for w, _ in FAMILIES]
 
 
+def _selftest_call(index):
+    """PYNN_FUZZ_SELFTEST="signal:5,hang:7" plants a crash and a hang (tests of the harness itself)."""
+    for item in os.environ.get("PYNN_FUZZ_SELFTEST", "").split(","):
+        kind, _, at = item.partition(":")
+        if at and int(at) == index:
+            code = {"signal": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)",
+                    "hang": "import time\nwhile True:\n    time.sleep(0.01)",
+                    "error": "raise AttributeError('planted')"}[kind]
+            return Call("selftest", "", code, ["planted"])
+    return None
+
+
 def generate(seed, index):
     """Call `index` of `seed`: a function of the two numbers only."""
+    planted = _selftest_call(index) if "PYNN_FUZZ_SELFTEST" in os.environ else None
+    if planted is not None:
+        planted.index, planted.seed = index, seed
+        return planted
     rng = random.Random(f"{seed}:{index}")
     fam = rng.choices([f for _, f in FAMILIES], weights=_WEIGHTS)[0]
     call = fam(Gen(rng))
