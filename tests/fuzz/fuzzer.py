@@ -1070,10 +1070,75 @@ def fam_loader(g):
                 flags={"loader"})
 
 
+def fam_tensor_misc(g):
+    """Conversions and introspection of odd tensors: float/int/bool/len/list/item/tolist/repr/numpy/pickle."""
+    r = g.r
+    shape = shape_for(r, r.choice([0, 0, 1, 1, 2, 3]))
+    x = g.array(shape)
+    px = g.tensor(x)
+    what = r.choice(["float", "int", "bool", "item", "tolist", "list", "numpy", "repr", "str", "strides", "contig",
+                     "pickle", "len", "array-dtype", "operator.index"])
+    if what in ("float", "int", "bool"):
+        return Call("tensor-misc", "\n".join(g.setup), f"r = {what}({px})", [what, "tensor", "truth", "convert",
+                    "element", "size", "index", "scalar"], f"r = {what}({x})", g.flags)
+    if what == "operator.index":
+        return Call("tensor-misc", "\n".join(g.setup), f"import operator\nr = operator.index({px})",
+                    ["index", "integer", "tensor"], f"import operator\nr = operator.index({x})",
+                    g.flags | {"lenient-ok"})
+    if what in ("item", "tolist"):
+        return Call("tensor-misc", "\n".join(g.setup), f"r = {px}.{what}()", [what, "element", "size"],
+                    f"r = {x}.{what}()", g.flags)
+    if what == "list":
+        return Call("tensor-misc", "\n".join(g.setup), f"r = [a.tolist() for a in {px}]", ["iter", "0-d"],
+                    f"r = [a.tolist() for a in {x}]", g.flags)
+    if what == "len":
+        return Call("tensor-misc", "\n".join(g.setup), f"r = len({px})", ["len", "0-d", "unsized"],
+                    f"r = len({x})", g.flags)
+    if what == "numpy":
+        return Call("tensor-misc", "\n".join(g.setup), f"r = np.asarray({px}).copy()", ["numpy", "array"],
+                    f"r = np.asarray({x}).copy()", g.flags)
+    if what == "array-dtype":
+        dt = r.choice(["'float64'", "'int8'", "'float16'", "'complex64'", "object", "'bool'"])
+        return Call("tensor-misc", "\n".join(g.setup), f"r = np.asarray({px}, dtype={dt})", ["array", "dtype"],
+                    f"r = np.asarray({x}, dtype={dt})", g.flags | {"odd-scalar"})
+    if what == "strides":
+        return Call("tensor-misc", "\n".join(g.setup), f"t = {px}\nr = (t.shape, t.ndim, t.size, t.strides)",
+                    ["strides"], flags=g.flags)
+    if what == "contig":
+        return Call("tensor-misc", "\n".join(g.setup), f"r = {px}.T.contiguous()", ["contiguous"],
+                    f"r = np.array({x}.T, order='C')", g.flags)
+    if what == "pickle":
+        return Call("tensor-misc", "\n".join(g.setup), f"import pickle\nr = pickle.loads(pickle.dumps({px}))",
+                    ["pickle", "Tensor", "reduce"], f"r = {x}.copy()", g.flags)
+    return Call("tensor-misc", "\n".join(g.setup), f"r = {what}({px})", ["repr", "str"], flags=g.flags)
+
+
+ACTIVATION_NAMES = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "elu", "selu", "softplus",
+                    "softsign", "silu", "leaky_relu", "relu6", "exponential", "gelu", "nope", ""]
+INITIALIZER_NAMES = ["zeros", "ones", "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
+                     "lecun_uniform", "random_normal", "random_uniform", "truncated_normal", "nope"]
+
+
+def fam_keras_misc(g):
+    """Activations and initializers by name on odd inputs and shapes."""
+    r = g.r
+    if r.random() < 0.5:
+        name = r.choice(ACTIVATION_NAMES)
+        x = _odd_tensor(g, shape_for(r))
+        return Call("activation", "\n".join(g.setup), f"r = pynn.activations.get({name!r})({x})",
+                    [name or "activation", "activation", "unknown"] + _NAMES_FOR_ANY_OP, flags=g.flags)
+    name = r.choice(INITIALIZER_NAMES)
+    shape = odd_shape(r) if r.random() < 0.5 else repr(shape_for(r))
+    dt = r.choice(["", ", dtype='float64'", ", dtype='int32'", ", dtype='float16'", ", dtype=None"])
+    return Call("initializer", "", f"r = pynn.initializers.get({name!r})({shape}{dt})",
+                [name, "initializer", "shape", "dtype", "fan", "unknown", "size", "dimension"], flags=set())
+
+
 FAMILIES = [  # (weight, generator)
     (14, fam_binary), (7, fam_unary), (4, fam_where_clip), (8, fam_reduce), (6, fam_linalg), (9, fam_view),
     (10, fam_index), (8, fam_create), (4, fam_autograd), (4, fam_nn), (5, fam_layer), (3, fam_loss_metric),
-    (3, fam_optimizer), (2, fam_model), (1, fam_runtime), (0.5, fam_loader),
+    (3, fam_optimizer), (2, fam_model), (1, fam_runtime), (0.5, fam_loader), (3, fam_tensor_misc),
+    (2, fam_keras_misc),
 ]
 _WEIGHTS = [w for w, _ in FAMILIES]
 
@@ -1282,7 +1347,7 @@ def check(call):
             return ("mismatch:result-type", f"pynn {type(got_v).__name__}, NumPy {type(exp_v).__name__}")
         return None
     if isinstance(exp_v, (np.ndarray, np.generic)) and not isinstance(got_v, pynn.Tensor):
-        if call.family not in ("setitem",):
+        if call.family not in ("setitem", "tensor-misc"):
             return ("mismatch:result-type", f"pynn returned {type(got_v).__name__}, NumPy an array")
     try:
         got = _as_np(got_v)
