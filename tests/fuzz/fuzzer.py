@@ -1666,7 +1666,9 @@ SIGNAL_INGREDIENTS = (  # (regex on the call's last line, what it is): grouping 
 
 
 def _op_of(call):
-    m = re.search(r"(pynn\.[\w.]+|\.\w+)\(", call.code.splitlines()[-1])
+    """The function a call's last line calls: a method on a result (t.sum(...)) wins over its receiver."""
+    last = call.code.splitlines()[-1]
+    m = re.search(r"\)(\.\w+)\(", last) or re.search(r"(pynn\.[\w.]+|\.\w+)\(", last)
     return m.group(1) if m else call.family
 
 
@@ -1726,6 +1728,7 @@ def main(argv=None):
     p.add_argument("--json", help="write the raw failure records (JSON) to this file")
     p.add_argument("--call-timeout", type=float, default=10.0, help="seconds per call before a hang")
     p.add_argument("--max-seconds", type=float, default=None)
+    p.add_argument("--summarize", metavar="JSON", help="re-print the report of a --json file written by this same fuzzer.py (no new calls)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--indices", help=argparse.SUPPRESS)
@@ -1733,6 +1736,15 @@ def main(argv=None):
     seeds = [s for s in a.seed.split(",")]
     if a.worker:
         worker(seeds[0], [int(x) for x in a.indices.split(",") if x], a.out, a.mem_limit, a.call_timeout)
+        return 0
+    if a.summarize:
+        with open(a.summarize) as f:
+            records = json.load(f)
+        text = summarize(records)
+        print(text)
+        if a.report:
+            with open(a.report, "w") as f:
+                f.write(text + "\n")
         return 0
     if a.show:
         for i in a.show:
