@@ -194,6 +194,13 @@ class Model(Layer):
             raise ValueError(f"You must call compile() before {what}(): the model needs an optimizer and a loss, "
                              f"e.g. model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy')")
 
+    def _assert_trainable(self, what):
+        """Compiled, and with an optimizer: compile(optimizer=None) is enough for evaluate/predict only."""
+        self._assert_compiled(what)
+        if self.optimizer is None:
+            raise ValueError(f"{what}: the model was compiled with optimizer=None; training needs an optimizer, "
+                             f"e.g. model.compile(optimizer='rmsprop', loss=...)")
+
     @property
     def metrics_names(self):
         return ["loss"] + [m.name for m in getattr(self, "metrics", [])]
@@ -248,7 +255,10 @@ class Model(Layer):
         return self._one_batch(x, y, self.test_step, "test_on_batch", return_dict)
 
     def _one_batch(self, x, y, step, op, return_dict):
-        self._assert_compiled(op)
+        if step == self.train_step:
+            self._assert_trainable(op)
+        else:
+            self._assert_compiled(op)
         xs, y = _prepare(_flat_inputs(x, op), y, op)
         self.reset_metrics()
         bx, by = _take(xs, y, None, 0, _length(y))
@@ -284,7 +294,7 @@ class Model(Layer):
         """
         from .callbacks import CallbackList
 
-        self._assert_compiled("fit")
+        self._assert_trainable("fit")
         batch_size = _check_batch_size(batch_size, "fit")
         verbose = _check_verbose(verbose, "fit")
         if not isinstance(epochs, int) or epochs < 0:
