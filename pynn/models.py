@@ -33,7 +33,7 @@ from .autograd import GradientTape, no_grad
 from .dtypes import as_dtype
 from .layers.base import KerasTensor, Layer, _is_nested_numbers, register
 from .layers.core import InputLayer
-from .tensor import Tensor, from_numpy
+from .tensor import Tensor, from_numpy, tensor
 
 __all__ = ["Model", "Sequential", "load_model"]
 
@@ -208,6 +208,12 @@ class Model(Layer):
     def compute_loss(self, y, y_pred):
         """The compiled loss, reduced to a scalar (a plain function's values are averaged)."""
         value = self._loss_fn(y, y_pred)
+        if not isinstance(value, Tensor):  # a plain function may return a number or an array (Keras converts it)
+            try:
+                value = tensor(value, dtype=None)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise TypeError(f"compute_loss: the loss function must return a tensor or numbers, got "
+                                f"{type(value).__name__} ({e})") from None
         return value if value.ndim == 0 else value.mean()
 
     def reset_metrics(self):

@@ -247,3 +247,19 @@ def test_variable_assign_nan_into_an_integer_variable_names_assign():
     with pytest.raises(ValueError, match=r"^Variable.assign: .*NaN"):
         v.assign(float("nan"))
     np.testing.assert_array_equal(np.asarray(v.assign(7)), [7, 7, 7, 7])
+
+
+def test_a_loss_function_returning_a_python_number_is_converted_as_keras_does():
+    # seed 1: "'int' object has no attribute 'ndim'" (AttributeError) from compute_loss
+    pynn.random.seed(0)
+    model = pynn.Sequential([pynn.layers.Input(shape=(3,)), pynn.layers.Dense(2)])
+    model.compile(optimizer="adam", loss=lambda y_true, y_pred: 3)
+    x, y = np.ones((2, 3), "float32"), np.zeros((2, 2), "float32")
+    before = [np.asarray(w).copy() for w in model.trainable_variables]
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert history.history["loss"] == [3.0]
+    for w, b in zip(model.trainable_variables, before):  # a constant loss has no gradient: nothing moves
+        np.testing.assert_array_equal(np.asarray(w), b)
+    model.compile(optimizer="adam", loss=lambda y_true, y_pred: "x")
+    with pytest.raises(TypeError, match="^compute_loss: the loss function must return a tensor or numbers"):
+        model.fit(x, y, epochs=1, verbose=0)
