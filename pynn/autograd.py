@@ -197,8 +197,13 @@ class Variable(Tensor):
 
     def assign(self, value):
         """Overwrite the value in place (same shape and dtype); returns self."""
-        with no_grad():
-            self[...] = value
+        try:
+            with no_grad():
+                self[...] = value
+        except (ValueError, TypeError, OverflowError) as e:  # e.g. NaN into an integer variable
+            from .utils import named_error
+
+            raise named_error("Variable.assign", e) from e
         return self
 
     def assign_add(self, delta):

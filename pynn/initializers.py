@@ -31,6 +31,18 @@ __all__ = [
 ]
 
 
+def _shape(shape, op):
+    """The weight shape as a tuple of at most 16 ints >= 0 (bounded; pynn.random's check)."""
+    return _random._shape(shape, op)
+
+
+def _dtype(dtype, op):
+    """A pynn DType; None is the default float32, as in Keras."""
+    from .dtypes import as_dtype
+
+    return as_dtype("float32" if dtype is None else dtype, op)
+
+
 class Initializer:
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
@@ -57,16 +69,16 @@ class Constant(Initializer):
             self.value = float(arr) if arr.ndim == 0 else arr
 
     def __call__(self, shape, dtype="float32"):
-        shape = tuple(int(d) for d in shape)
+        op = type(self).__name__
+        shape = _shape(shape, op)
+        dt = _dtype(dtype, op)
         if isinstance(self.value, float):
-            return full(shape, self.value, dtype)
-        from .dtypes import as_dtype
-
+            return full(shape, self.value, dt)
         try:
             arr = np.broadcast_to(self.value, shape)
         except ValueError:
             raise ValueError(f"Constant: a value of shape {self.value.shape} cannot fill the shape {shape}") from None
-        return from_numpy(np.array(arr, dtype=as_dtype(dtype).dtype))
+        return from_numpy(np.array(arr, dtype=dt.dtype))
 
     def get_config(self):
         return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
@@ -147,7 +159,7 @@ class RandomUniform(_Random):
 def compute_fans(shape, input_axes=None, output_axes=None):
     """(fan_in, fan_out) of a weight shape (the rule in the module docstring), or the
     products of the sizes along `input_axes` and `output_axes` when both are given."""
-    shape = tuple(int(d) for d in shape)
+    shape = _shape(shape, "compute_fans")
     if input_axes is not None and output_axes is not None:
         return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) == 0:
@@ -185,7 +197,11 @@ class VarianceScaling(_Random):
         self.output_axes = None if output_axes is None else [int(a) for a in output_axes]
 
     def __call__(self, shape, dtype="float32"):
-        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
+        shape = _shape(shape, type(self).__name__)
+        try:
+            fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
+        except IndexError as e:
+            raise IndexError(f"{type(self).__name__}: input_axes/output_axes do not fit the shape {shape}: {e}") from e
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
@@ -231,7 +247,8 @@ class Orthogonal(_Random):
         self.gain = float(gain)
 
     def __call__(self, shape, dtype="float32"):
-        shape = tuple(int(d) for d in shape)
+        shape = _shape(shape, "Orthogonal")
+        dt = _dtype(dtype, "Orthogonal")
         if len(shape) < 2:
             raise ValueError(f"Orthogonal: the shape must have at least 2 dimensions, got {shape}")
         rows, cols = math.prod(shape[:-1]), shape[-1]
@@ -240,9 +257,7 @@ class Orthogonal(_Random):
         q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
         if rows < cols:
             q = q.T
-        from .dtypes import as_dtype
-
-        return from_numpy(np.ascontiguousarray((self.gain * q).reshape(shape), dtype=as_dtype(dtype).dtype))
+        return from_numpy(np.ascontiguousarray((self.gain * q).reshape(shape), dtype=dt.dtype))
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}
@@ -256,12 +271,11 @@ class Identity(Initializer):
         self.gain = float(gain)
 
     def __call__(self, shape, dtype="float32"):
-        shape = tuple(int(d) for d in shape)
+        shape = _shape(shape, "Identity")
+        dt = _dtype(dtype, "Identity")
         if len(shape) != 2:
             raise ValueError(f"Identity: the shape must be 2-D, got {shape}")
-        from .dtypes import as_dtype
-
-        return from_numpy(np.eye(*shape, dtype=np.float64).__mul__(self.gain).astype(as_dtype(dtype).dtype))
+        return from_numpy(np.eye(*shape, dtype=np.float64).__mul__(self.gain).astype(dt.dtype))
 
     def get_config(self):
         return {"gain": self.gain}
@@ -294,12 +308,10 @@ def get(identifier):
         value = np.array(identifier)
 
         def initialize(shape, dtype="float32"):
-            if tuple(shape) != value.shape:
-                raise ValueError(f"initializer: Expected `shape` to be {value.shape} (the array's), "
-                                 f"got {tuple(shape)}")
-            from .dtypes import as_dtype
-
-            return from_numpy(np.array(value, dtype=as_dtype(dtype).dtype))
+            shape = _shape(shape, "initializer")
+            if shape != value.shape:
+                raise ValueError(f"initializer: Expected `shape` to be {value.shape} (the array's), got {shape}")
+            return from_numpy(np.array(value, dtype=_dtype(dtype, "initializer").dtype))
         return initialize
     if isinstance(identifier, dict):
         cls = _BY_CLASS.get(identifier.get("class_name"))

@@ -33,7 +33,7 @@ from .autograd import GradientTape, no_grad
 from .dtypes import as_dtype
 from .layers.base import KerasTensor, Layer, _is_nested_numbers, register
 from .layers.core import InputLayer
-from .tensor import Tensor, from_numpy
+from .tensor import Tensor, from_numpy, tensor
 
 __all__ = ["Model", "Sequential", "load_model"]
 
@@ -194,6 +194,13 @@ class Model(Layer):
             raise ValueError(f"You must call compile() before {what}(): the model needs an optimizer and a loss, "
                              f"e.g. model.compile(optimizer='rmsprop', loss='sparse_categorical_crossentropy')")
 
+    def _assert_trainable(self, what):
+        """Compiled, and with an optimizer: compile(optimizer=None) is enough for evaluate/predict only."""
+        self._assert_compiled(what)
+        if self.optimizer is None:
+            raise ValueError(f"{what}: the model was compiled with optimizer=None; training needs an optimizer, "
+                             f"e.g. model.compile(optimizer='rmsprop', loss=...)")
+
     @property
     def metrics_names(self):
         return ["loss"] + [m.name for m in getattr(self, "metrics", [])]
@@ -201,6 +208,12 @@ class Model(Layer):
     def compute_loss(self, y, y_pred):
         """The compiled loss, reduced to a scalar (a plain function's values are averaged)."""
         value = self._loss_fn(y, y_pred)
+        if not isinstance(value, Tensor):  # a plain function may return a number or an array (Keras converts it)
+            try:
+                value = tensor(value, dtype=None)
+            except (TypeError, ValueError, OverflowError) as e:
+                raise TypeError(f"compute_loss: the loss function must return a tensor or numbers, got "
+                                f"{type(value).__name__} ({e})") from None
         return value if value.ndim == 0 else value.mean()
 
     def reset_metrics(self):
@@ -248,7 +261,10 @@ class Model(Layer):
         return self._one_batch(x, y, self.test_step, "test_on_batch", return_dict)
 
     def _one_batch(self, x, y, step, op, return_dict):
-        self._assert_compiled(op)
+        if step == self.train_step:
+            self._assert_trainable(op)
+        else:
+            self._assert_compiled(op)
         xs, y = _prepare(_flat_inputs(x, op), y, op)
         self.reset_metrics()
         bx, by = _take(xs, y, None, 0, _length(y))
@@ -284,7 +300,7 @@ class Model(Layer):
         """
         from .callbacks import CallbackList
 
-        self._assert_compiled("fit")
+        self._assert_trainable("fit")
         batch_size = _check_batch_size(batch_size, "fit")
         verbose = _check_verbose(verbose, "fit")
         if not isinstance(epochs, int) or epochs < 0:

@@ -13,6 +13,7 @@ NumPy's PCG64; pynn only draws the numbers, it does no math with them here.
 import numpy as np
 
 from .tensor import Tensor, from_numpy
+from .utils import named_error
 
 __all__ = ["seed", "get_generator", "normal", "uniform", "truncated_normal", "permutation",
            "rand", "randn", "random", "random_sample", "randint", "integers", "choice", "shuffle",
@@ -38,11 +39,42 @@ def get_generator(seed=None):
     return np.random.default_rng(int(seed))
 
 
-def _shape(shape, op="pynn.random"):
+_MAX_DIMS = 16
+_RERAISE = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
+
+
+def _dim(d, op):
+    if isinstance(d, (bool, np.bool_)) or d is None:
+        raise TypeError(f"{op}: shape dimensions must be integers, got {d!r}")
     try:
-        dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: shape must be an int or a sequence of ints, got {shape!r}") from None
+        return int(d)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{op}: shape dimensions must be integers, got {d!r}") from None
+
+
+def _bounded_tuple(values, op, what="shape", expected="a sequence of ints", limit=_MAX_DIMS):
+    """tuple(values) for a sequence of at most `limit` items, never walking past item limit + 1
+    (a sequence whose __len__ or __iter__ lies cannot hang or exhaust memory)."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{op}: {what} must be {expected}, got {values!r}")
+    try:
+        it = iter(values)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be {expected}, got {type(values).__name__}") from None
+    out = []
+    for v in it:
+        if len(out) == limit:
+            raise ValueError(f"{op}: pynn supports at most {limit} dimensions, got a longer {what}")
+        out.append(v)
+    return tuple(out)
+
+
+def _shape(shape, op="pynn.random"):
+    """`shape` (an int or a sequence of at most 16 ints >= 0) as a tuple of ints (bounded)."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        dims = (int(shape),)
+    else:
+        dims = tuple(_dim(d, op) for d in _bounded_tuple(shape, op, "shape", "an int or a sequence of ints"))
     if any(d < 0 for d in dims):
         raise ValueError(f"{op}: negative dimensions are not allowed: {dims}")
     return dims
@@ -51,22 +83,33 @@ def _shape(shape, op="pynn.random"):
 def _as_tensor(values, dtype, op="pynn.random"):
     from .dtypes import as_dtype
 
-    dt = as_dtype(dtype, op)
+    dt = as_dtype("float32" if dtype is None else dtype, op)  # Keras: dtype None is the default float
     if not dt.is_floating_point:
         raise TypeError(f"{op}: dtype must be floating point, got {dt.name}")
-    return from_numpy(np.ascontiguousarray(values, dtype=dt.dtype))
+    # np.asarray, not np.ascontiguousarray: the latter makes a 0-d sample (shape ()) 1-d
+    return from_numpy(np.asarray(values, dtype=dt.dtype, order="C"))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """A tensor of samples from N(mean, stddev^2)."""
     op = "random.normal"
-    return _as_tensor(get_generator(seed).normal(mean, stddev, _shape(shape, op)), dtype, op)
+    dims = _shape(shape, op)
+    try:
+        values = get_generator(seed).normal(mean, stddev, dims)
+    except _RERAISE as e:
+        raise named_error(op, e) from e
+    return _as_tensor(values, dtype, op)
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
     """A tensor of samples from U[minval, maxval)."""
     op = "random.uniform"
-    return _as_tensor(get_generator(seed).uniform(minval, maxval, _shape(shape, op)), dtype, op)
+    dims = _shape(shape, op)
+    try:
+        values = get_generator(seed).uniform(minval, maxval, dims)
+    except _RERAISE as e:  # NumPy's "high - low < 0" and friends
+        raise named_error(op, e) from e
+    return _as_tensor(values, dtype, op)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):

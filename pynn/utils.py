@@ -12,6 +12,21 @@ from .autograd import GradientTape
 __all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session"]
 
 
+_DOCUMENTED = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
+
+
+def named_error(op, e):
+    """A new exception for `e` (one of ValueError, TypeError, IndexError, OverflowError,
+    MemoryError) whose message starts with the public name `op`, of the nearest of those
+    classes (NumPy's subclasses take other constructor arguments). Use as
+    `raise named_error(op, e) from e`; a message already naming op is kept as it is."""
+    cls = next((c for c in _DOCUMENTED if isinstance(e, c)), None)
+    if cls is None:
+        return e
+    msg = str(e)
+    return cls(msg if msg.startswith(f"{op}:") else f"{op}: {msg}")
+
+
 class GradcheckError(AssertionError):
     """The analytic and numerical gradients disagree."""
 

@@ -88,13 +88,23 @@ def candidate_dirs(name, path=None, cache_dir=None):
     return dirs
 
 
+def _is_file(name, p):
+    """p.is_file(), with the OSErrors that pathlib lets through (ENAMETOOLONG, EACCES on a
+    parent folder, ...) raised as DatasetError naming the loader and the path."""
+    try:
+        return p.is_file()
+    except OSError as e:
+        shown = str(p) if len(str(p)) <= 200 else str(p)[:200] + "..."
+        raise DatasetError(f"{name.replace('-', '_')}.load_data: cannot look for {shown}: {e.strerror or e}") from None
+
+
 def load(name, checksums, mirrors, path=None, cache_dir=None):
     """((x_train, y_train), (x_test, y_test)) as uint8 arrays (Note [Data set files])."""
     dirs = candidate_dirs(name, path, cache_dir)
     cache = dirs[-1]
     arrays = []
     for fname in FILES:
-        found = next((d / fname for d in dirs if (d / fname).is_file()), None)
+        found = next((d / fname for d in dirs if _is_file(name, d / fname)), None)
         if found is None:
             errors = []
             for mirror in mirrors:

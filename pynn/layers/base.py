@@ -11,6 +11,7 @@ outputs) finds the graph.
 """
 
 import inspect
+import numbers
 import itertools
 import threading
 
@@ -57,6 +58,16 @@ def register(cls):
     """Makes a layer class loadable by its name (load_model); used as a decorator."""
     _REGISTRY[cls.__name__] = cls
     return cls
+
+
+def check_real(op, name, value, allow_none=False):
+    """`value` itself when it is a real number (not a bool), else TypeError naming the layer
+    class `op` and the argument, so range checks never compare a string with a number."""
+    if value is None and allow_none:
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r:.60}")
+    return value
 
 
 def shape_str(shape):

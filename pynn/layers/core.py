@@ -6,7 +6,7 @@ from .. import activations, initializers, ops
 from .. import random as _random
 from ..dtypes import as_dtype
 from ..tensor import from_numpy
-from .base import KerasTensor, Layer, Node, register, shape_str
+from .base import KerasTensor, Layer, Node, check_real, register, shape_str
 
 __all__ = ["InputLayer", "Input", "Dense", "Activation", "ReLU", "Softmax", "Flatten", "Reshape", "Dropout"]
 
@@ -138,6 +138,9 @@ class ReLU(Layer):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
+        check_real("ReLU", "max_value", max_value, allow_none=True)
+        check_real("ReLU", "negative_slope", negative_slope)
+        check_real("ReLU", "threshold", threshold)
         if max_value is not None and max_value < 0:
             raise ValueError(f"ReLU: max_value must be >= 0, got {max_value}")
         if negative_slope < 0:
@@ -195,7 +198,7 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        target_shape = tuple(target_shape)
+        target_shape = _random._bounded_tuple(target_shape, "Reshape", "target_shape")
         if sum(d == -1 for d in target_shape) > 1 or any(not isinstance(d, int) or d < -1 for d in target_shape):
             raise ValueError(f"Reshape: target_shape must hold positive ints and at most one -1, got {target_shape}")
         self.target_shape = target_shape

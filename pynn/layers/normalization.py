@@ -2,7 +2,7 @@
 
 from .. import initializers, ops
 from ..autograd import no_grad
-from .base import Layer, register, shape_str
+from .base import Layer, check_real, register, shape_str
 
 __all__ = ["BatchNormalization"]
 
@@ -24,6 +24,8 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         if not isinstance(axis, int):
             raise TypeError(f"BatchNormalization: axis must be an int, got {axis!r}")
+        check_real("BatchNormalization", "momentum", momentum)
+        check_real("BatchNormalization", "epsilon", epsilon)
         if not 0 <= momentum <= 1:
             raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
         if epsilon <= 0:
@@ -57,6 +59,9 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None):
         x = inputs
+        if not -x.ndim <= self.axis < x.ndim:  # built for another rank (e.g. called on a scalar)
+            raise ValueError(f"{self.name} (BatchNormalization): axis {self.axis} is out of range for input shape "
+                             f"{shape_str(x.shape)}")
         axis = self.axis % x.ndim
         if x.shape[axis] != self.moving_mean.shape[0]:
             raise ValueError(f"{self.name} (BatchNormalization): input shape {x.shape} has {x.shape[axis]} features "

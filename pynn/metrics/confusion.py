@@ -55,7 +55,11 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
             raise ValueError(f"{op}: class_id needs y_pred of shape (samples, classes), got {pred.shape}")
         pred, true = pred[..., class_id, None], true[..., class_id, None]
     check_shapes(op, true.shape, pred.shape)
-    positive = np.broadcast_to(true != 0, pred.shape)
+    try:
+        positive = np.broadcast_to(true != 0, pred.shape)
+    except ValueError:  # shapes that broadcast together, but y_true is the larger one
+        raise ValueError(f"{op}: y_true of shape {true.shape} does not broadcast to the predictions of shape "
+                         f"{pred.shape}") from None
     try:
         weight = np.ones(pred.shape) if weight is None else np.broadcast_to(weight, pred.shape)
     except ValueError:

@@ -10,6 +10,8 @@ import math
 import numbers
 import re
 
+import numpy as np
+
 from .. import _core
 from ..autograd import Variable, no_grad
 from ..tensor import Tensor, full, tensor, zeros_like
@@ -225,8 +227,22 @@ class Optimizer:
                     and self._exclude_pattern.search(getattr(variable, "name", None) or "") is not None)
 
     def apply_gradients(self, grads_and_vars):
-        grads_and_vars = list(grads_and_vars)
-        return self.apply([g for g, _ in grads_and_vars], [v for _, v in grads_and_vars])
+        op = f"{type(self).__name__}.apply_gradients"
+        try:
+            pairs = list(grads_and_vars)
+        except TypeError:
+            raise TypeError(f"{op}: expected an iterable of (gradient, variable) pairs, got "
+                            f"{type(grads_and_vars).__name__}") from None
+        grads, variables = [], []
+        for pair in pairs:
+            try:
+                g, v = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"{op}: each item must be a (gradient, variable) pair, got "
+                                f"{type(pair).__name__}") from None
+            grads.append(g)
+            variables.append(v)
+        return self.apply(grads, variables)
 
     def apply(self, grads, trainable_variables=None):
         """One step: for every (gradient, variable) pair whose gradient is not None. Without
@@ -305,7 +321,7 @@ class Optimizer:
 
     def update_step(self, gradient, variable, learning_rate):
         """One fused in-place pass of the rule over the variable and its slots."""
-        h = self._scalars(float(learning_rate), self.iterations + 1)
+        h = self._ieee_scalars(float(learning_rate), self.iterations + 1)
         if self._decay_in_kernel and self.weight_decay and not self._use_weight_decay(variable):
             h[-1] = 0.0
         _core._optim_update(self._rule, [variable, gradient, *self._slots_of(variable)], h)
@@ -313,6 +329,13 @@ class Optimizer:
     def _scalars(self, learning_rate, t):
         """The rule's scalars for update number t (1-based) (Note [Fused optimizer updates])."""
         raise NotImplementedError
+
+    def _ieee_scalars(self, learning_rate, t):
+        """_scalars as Python floats, with float64 arithmetic: a degenerate hyperparameter
+        (Adam's beta_1 = 1: a zero bias correction) gives inf or NaN, as in Keras' tensor
+        math, not ZeroDivisionError."""
+        with np.errstate(all="ignore"):
+            return [float(x) for x in self._scalars(learning_rate, t)]
 
     def _decay(self, learning_rate):
         return learning_rate * self.weight_decay if self.weight_decay else 0.0
@@ -330,7 +353,7 @@ class Optimizer:
 
     def _next_scalars(self):
         """Counts a step and returns its scalars, as apply() computes them for its updates."""
-        h = self._scalars(self._current_learning_rate(), self.iterations + 1)
+        h = self._ieee_scalars(self._current_learning_rate(), self.iterations + 1)
         self._count[0] += 1
         return h
 
@@ -457,7 +480,8 @@ class Adam(Optimizer):
         self._rule = _R.adam_amsgrad if amsgrad else _R.adam
 
     def _scalars(self, learning_rate, t):
-        alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        b1, b2 = np.float64(self.beta_1), np.float64(self.beta_2)
+        alpha = learning_rate * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         return [alpha, self.beta_1, self.beta_2, self.epsilon, self._decay(learning_rate)]
 
     def get_config(self):
@@ -484,10 +508,16 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
+        if not initial_accumulator_value >= 0.0:  # as Keras 2's Adagrad; also refuses NaN
+            raise ValueError("Adagrad: `initial_accumulator_value` must be non-negative. Received: "
+                             f"initial_accumulator_value={initial_accumulator_value}.")
         self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
 
     def _initial_slot(self, variable, index):
-        return full(variable.shape, self.initial_accumulator_value, variable.dtype)
+        try:
+            return full(variable.shape, self.initial_accumulator_value, variable.dtype)
+        except (OverflowError, ValueError) as e:  # e.g. a value past a uint8 variable's range
+            raise type(e)(f"Adagrad: cannot make the accumulator of a {variable.dtype.name} variable: {e}") from e
 
     _rule = _R.adagrad
 
@@ -512,7 +542,7 @@ class Adamax(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def _scalars(self, learning_rate, t):
-        return [learning_rate, self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1 ** t,
+        return [learning_rate, self.beta_1, self.beta_2, self.epsilon, 1 - np.float64(self.beta_1) ** t,
                 self._decay(learning_rate)]
 
     def get_config(self):
@@ -534,15 +564,15 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
-        self._products = (0, 1.0)  # (t, P_t), extended one update at a time
+        self._products = (0, np.float64(1.0))  # (t, P_t), extended one update at a time
 
     def _u(self, s):
-        return self.beta_1 * (1.0 - 0.5 * 0.96 ** s)
+        return np.float64(self.beta_1) * (1.0 - 0.5 * 0.96 ** s)
 
     def _product(self, t):
         done, p = self._products
         if done > t:
-            done, p = 0, 1.0
+            done, p = 0, np.float64(1.0)
         for s in range(done + 1, t + 1):
             p *= self._u(s)
         self._products = (t, p)
@@ -552,7 +582,7 @@ class Nadam(Optimizer):
         p_t = self._product(t)
         u_t, u_next = self._u(t), self._u(t + 1)
         return [learning_rate, self.beta_1, self.beta_2, self.epsilon, u_next / (1 - p_t * u_next),
-                (1 - u_t) / (1 - p_t), 1 - self.beta_2 ** t, self._decay(learning_rate)]
+                (1 - u_t) / (1 - p_t), 1 - np.float64(self.beta_2) ** t, self._decay(learning_rate)]
 
     def get_config(self):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
