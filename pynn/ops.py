@@ -208,9 +208,24 @@ def _extreme_backward(g, ins, y, axes):
     return (where(hit, broadcast_to(divide(reshape(g, count.shape), count), x.shape), 0),)
 
 
+def _keepdims(op, keepdims):
+    """keepdims as NumPy reads it: an integer (bool included) that fits a C long."""
+    if keepdims is True or keepdims is False:
+        return keepdims
+    try:
+        k = operator.index(keepdims)
+    except TypeError:
+        raise TypeError(f"{op}: keepdims must be a bool or an int, got {type(keepdims).__name__}") from None
+    if not -2**63 <= k < 2**63:
+        raise OverflowError(f"{op}: keepdims {k} is too large (it does not fit in a C long)")
+    return k != 0
+
+
 def _reduction(op, doc, backward=None):
     def fn(x, axis=None, keepdims=False):
-        y = _core._reduce(op, x, axis, keepdims)
+        # NumPy's ufunc reductions read keepdims as an integer; argmax/argmin as a truth value.
+        kd = bool(keepdims) if op.name.startswith("arg") else _keepdims(op.name, keepdims)
+        y = _core._reduce(op, x, axis, kd)
         if backward is not None and _is_tensor(x) and _recording():
             record(backward, (x,), y, _normalize_axes(axis, x.ndim))
         return y
