@@ -221,10 +221,25 @@ def _keepdims(op, keepdims):
     return k != 0
 
 
+def _zero_d_axis(x, axis):
+    """Whether x is a 0-d tensor and axis a bare int 0 or -1 (not a tuple), which NumPy's
+    sum/max/min/argmax/argmin and squeeze accept on 0-d arrays as "the only element"."""
+    if not (_is_tensor(x) and x.ndim == 0) or axis is None or isinstance(axis, bool):
+        return False
+    if not hasattr(type(axis), "__index__") or getattr(axis, "ndim", 0) != 0:
+        return False
+    try:
+        return operator.index(axis) in (0, -1)
+    except TypeError:
+        return False
+
+
 def _reduction(op, doc, backward=None):
     def fn(x, axis=None, keepdims=False):
         # NumPy's ufunc reductions read keepdims as an integer; argmax/argmin as a truth value.
         kd = bool(keepdims) if op.name.startswith("arg") else _keepdims(op.name, keepdims)
+        if op.name != "mean" and _zero_d_axis(x, axis):
+            axis = None  # NumPy lets a bare axis 0 or -1 reduce a 0-d array (mean excepted)
         y = _core._reduce(op, x, axis, kd)
         if backward is not None and _is_tensor(x) and _recording():
             record(backward, (x,), y, _normalize_axes(axis, x.ndim))
@@ -317,6 +332,8 @@ def expand_dims(x, axis):
 
 def squeeze(x, axis=None):
     """A view without size-1 axes (all of them, or those in `axis`)."""
+    if _zero_d_axis(x, axis):
+        axis = None  # NumPy: a bare axis 0 or -1 is fine on a 0-d array
     return _squeeze(x, axis)
 
 

@@ -25,6 +25,8 @@ def outcome(fn):
 def same_exception_family(p, n):
     """pynn's exception is NumPy's type or a documented base of it."""
     assert isinstance(p, type) and isinstance(n, type), (p, n)
+    if n is np.exceptions.AxisError:
+        n = pynn.AxisError  # pynn's own, a ValueError and an IndexError like NumPy's
     assert issubclass(n, p) or issubclass(p, n), (p, n)
 
 
@@ -341,3 +343,23 @@ def test_clip_bool_without_bounds_raises_like_numpy():
     with pytest.raises(TypeError, match="clip: "):
         pynn.clip(pynn.tensor(b), None, None)
     np.testing.assert_array_equal(pynn.clip(pynn.tensor(b), False, True).numpy(), np.clip(b, False, True))
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "argmax", "argmin"])
+@pytest.mark.parametrize("axis", [0, -1, (0,), 1, (0, -1)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reduction_axis_on_0d_like_numpy(op, axis, keepdims):
+    a = np.array(2.5, np.float32)
+    if op.startswith("arg") and isinstance(axis, tuple):
+        return  # pynn's argmax takes one int axis; NumPy's TypeError for a tuple is covered elsewhere
+    assert_like_numpy(lambda: getattr(pynn, op)(pynn.tensor(a), axis=axis, keepdims=keepdims),
+                      lambda: getattr(np, op)(a, axis=axis, keepdims=keepdims))
+    assert_like_numpy(lambda: getattr(pynn.tensor(a), op)(axis=axis, keepdims=keepdims),
+                      lambda: getattr(a, op)(axis=axis, keepdims=keepdims))
+
+
+@pytest.mark.parametrize("axis", [0, -1, (0,), 1, (0, -1)])
+def test_squeeze_axis_on_0d_like_numpy(axis):
+    a = np.array(2.5, np.float32)
+    assert_like_numpy(lambda: pynn.squeeze(pynn.tensor(a), axis), lambda: np.squeeze(a, axis))
+
