@@ -335,6 +335,8 @@ def _tensor(data, dtype, op):
             a = np.asarray(data, dtype=None if d is None else d.dtype)
         except (TypeError, ValueError) as e:  # e.g. a ragged list: NumPy's message, with the op named
             raise _named_error(op, e) from e
+        except MemoryError as e:  # e.g. a sequence claiming 2**62 items
+            raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
         if d is None and a.dtype == np.float64:
             a = a.astype(np.float32)
     as_dtype(a.dtype, op)  # TypeError naming the dtype when pynn lacks it
@@ -382,6 +384,8 @@ def _like(t, dtype, op):
             a = np.asarray(t)
         except (TypeError, ValueError) as e:  # e.g. a ragged list
             raise _named_error(op, e) from e
+        except MemoryError as e:
+            raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
         if a.dtype == np.float64 and not isinstance(t, (np.ndarray, np.generic)):
             a = a.astype(np.float32)  # Python floats give float32, as in pynn.tensor
         t = a

@@ -363,3 +363,29 @@ def test_squeeze_axis_on_0d_like_numpy(axis):
     a = np.array(2.5, np.float32)
     assert_like_numpy(lambda: pynn.squeeze(pynn.tensor(a), axis), lambda: np.squeeze(a, axis))
 
+
+
+def test_float_to_int_fill_errors_name_the_op():
+    # pynn goes through int(value) here (documented: no silent garbage, where NumPy warns).
+    with pytest.raises(OverflowError, match="full: cannot convert float infinity to integer"):
+        pynn.full((5, 1, 2), -float("inf"), dtype="int64")
+    t = pynn.zeros((2, 3), "int64")
+    with pytest.raises(ValueError, match="setitem: cannot convert float NaN to integer"):
+        t[:, ] = float("nan")
+
+
+class _HugeLen:
+    def __len__(self):
+        return 2**62
+
+    def __getitem__(self, i):
+        return 0
+
+
+def test_memory_error_of_a_conversion_names_the_op():
+    with pytest.raises(MemoryError):
+        np.asarray(_HugeLen())
+    with pytest.raises(MemoryError, match="tensor: "):
+        pynn.tensor(_HugeLen())
+    with pytest.raises(MemoryError, match="zeros_like: "):
+        pynn.zeros_like(_HugeLen())

@@ -92,7 +92,12 @@ Tensor assign_value(const char* op, py::handle value, DType d) {
   if (is_integral(d) && PyFloat_Check(value.ptr())) {
     // int(value): ValueError for NaN, OverflowError for infinities; then it must fit d.
     py::object i = py::reinterpret_steal<py::object>(PyNumber_Long(value.ptr()));
-    if (!i) throw py::error_already_set();
+    if (!i) {  // Python's message ("cannot convert float NaN to integer"), with the op named
+      py::error_already_set e;
+      std::string msg = py::str(e.value());
+      PyErr_Format(e.type().ptr(), "%s: %s", op, msg.c_str());
+      throw py::error_already_set();
+    }
     return resolve_operands(op, {i, like})[0];
   }
   return resolve_operands(op, {value, like})[0];
