@@ -318,6 +318,8 @@ def _int_tuple(op, what, value):
         return tuple(value)
     except TypeError:
         raise TypeError(f"{op}: {what} must be an int or a sequence of ints, not {type(value).__name__}") from None
+    except MemoryError as e:  # a sequence claiming more items than memory holds
+        raise MemoryError(f"{op}: {what}: {str(e) or 'cannot allocate a tuple that long'}") from e
 
 
 def transpose(x, axes=None):

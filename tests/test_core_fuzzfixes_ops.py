@@ -389,3 +389,9 @@ def test_memory_error_of_a_conversion_names_the_op():
         pynn.tensor(_HugeLen())
     with pytest.raises(MemoryError, match="zeros_like: "):
         pynn.zeros_like(_HugeLen())
+
+
+def test_memory_error_of_a_shape_argument_names_the_op():
+    t = pynn.ones((2, 3))
+    with pytest.raises(MemoryError, match="broadcast_to: shape"):
+        pynn.broadcast_to(t, _HugeLen())
