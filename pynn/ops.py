@@ -208,9 +208,39 @@ def _extreme_backward(g, ins, y, axes):
     return (where(hit, broadcast_to(divide(reshape(g, count.shape), count), x.shape), 0),)
 
 
+def _keepdims(op, keepdims):
+    """keepdims as NumPy reads it: an integer (bool included) that fits a C long."""
+    if keepdims is True or keepdims is False:
+        return keepdims
+    try:
+        k = operator.index(keepdims)
+    except TypeError:
+        raise TypeError(f"{op}: keepdims must be a bool or an int, got {type(keepdims).__name__}") from None
+    if not -2**63 <= k < 2**63:
+        raise OverflowError(f"{op}: keepdims {k} is too large (it does not fit in a C long)")
+    return k != 0
+
+
+def _zero_d_axis(x, axis):
+    """Whether x is a 0-d tensor and axis a bare int 0 or -1 (not a tuple), which NumPy's
+    sum/max/min/argmax/argmin and squeeze accept on 0-d arrays as "the only element"."""
+    if not (_is_tensor(x) and x.ndim == 0) or axis is None or isinstance(axis, bool):
+        return False
+    if not hasattr(type(axis), "__index__") or getattr(axis, "ndim", 0) != 0:
+        return False
+    try:
+        return operator.index(axis) in (0, -1)
+    except TypeError:
+        return False
+
+
 def _reduction(op, doc, backward=None):
     def fn(x, axis=None, keepdims=False):
-        y = _core._reduce(op, x, axis, keepdims)
+        # NumPy's ufunc reductions read keepdims as an integer; argmax/argmin as a truth value.
+        kd = bool(keepdims) if op.name.startswith("arg") else _keepdims(op.name, keepdims)
+        if op.name != "mean" and _zero_d_axis(x, axis):
+            axis = None  # NumPy lets a bare axis 0 or -1 reduce a 0-d array (mean excepted)
+        y = _core._reduce(op, x, axis, kd)
         if backward is not None and _is_tensor(x) and _recording():
             record(backward, (x,), y, _normalize_axes(axis, x.ndim))
         return y
@@ -288,6 +318,8 @@ def _int_tuple(op, what, value):
         return tuple(value)
     except TypeError:
         raise TypeError(f"{op}: {what} must be an int or a sequence of ints, not {type(value).__name__}") from None
+    except MemoryError as e:  # a sequence claiming more items than memory holds
+        raise MemoryError(f"{op}: {what}: {str(e) or 'cannot allocate a tuple that long'}") from e
 
 
 def transpose(x, axes=None):
@@ -302,6 +334,8 @@ def expand_dims(x, axis):
 
 def squeeze(x, axis=None):
     """A view without size-1 axes (all of them, or those in `axis`)."""
+    if _zero_d_axis(x, axis):
+        axis = None  # NumPy: a bare axis 0 or -1 is fine on a 0-d array
     return _squeeze(x, axis)
 
 

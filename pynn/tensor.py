@@ -156,7 +156,8 @@ def _rebuild(cls, array, state=None):
 @_method
 def __reduce__(self):
     state = getattr(self, "__dict__", None) or None
-    return _rebuild, (type(self), np.ascontiguousarray(self.numpy()).copy(), state)
+    # np.array(..., order="C"), not np.ascontiguousarray: the latter makes a 0-d array 1-d.
+    return _rebuild, (type(self), np.array(self.numpy(), order="C", copy=True), state)
 
 
 # ---------------------------------------------------------------- views and copies
@@ -172,9 +173,11 @@ def reshape(self, *shape):
 @_method
 def transpose(self, *axes):
     """A view with the axes permuted (reversed when no axes are given)."""
-    if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
-        axes = axes[0]
-    return ops.transpose(self, axes if axes else None)
+    if not axes:
+        axes = None  # t.transpose(): reversed
+    elif len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
+        axes = axes[0]  # t.transpose(None) reverses; t.transpose(()) must match ndim, as in NumPy
+    return ops.transpose(self, axes)
 
 
 @_method
@@ -234,11 +237,25 @@ for _name, _fn in [
 for _name, _fn in [("add", ops.add), ("sub", ops.subtract), ("mul", ops.multiply), ("truediv", ops.divide)]:
     setattr(Tensor, f"__i{_name}__", (lambda fn: lambda self, other: fn(self, other, out=self))(_fn))
 
-for _name, _fn in [
-    ("eq", ops.equal), ("ne", ops.not_equal), ("lt", ops.less), ("le", ops.less_equal),
-    ("gt", ops.greater), ("ge", ops.greater_equal),
+def _comparison(fn, sym, reflected):
+    # Python calls t.__ge__(x) for both t >= x and the reflected x <= t, so a
+    # conversion error of x names both operators besides fn's own name.
+    def op(self, other):
+        try:
+            return fn(self, other)
+        except (TypeError, ValueError) as e:
+            if isinstance(other, Tensor):
+                raise
+            raise _named_error(f"{sym} (or reflected {reflected})", e) from e
+
+    return op
+
+
+for _name, _fn, _sym, _refl in [
+    ("eq", ops.equal, "==", "=="), ("ne", ops.not_equal, "!=", "!="), ("lt", ops.less, "<", ">"),
+    ("le", ops.less_equal, "<=", ">="), ("gt", ops.greater, ">", "<"), ("ge", ops.greater_equal, ">=", "<="),
 ]:
-    setattr(Tensor, f"__{_name}__", (lambda fn: lambda self, other: fn(self, other))(_fn))
+    setattr(Tensor, f"__{_name}__", _comparison(_fn, _sym, _refl))
 
 Tensor.__matmul__ = lambda self, other: ops.matmul(self, other)
 Tensor.__rmatmul__ = lambda self, other: ops.matmul(other, self)
@@ -292,6 +309,20 @@ def tensor(data, dtype=None):
     return _tensor(data, dtype, "tensor")
 
 
+def _named_error(op, e):
+    """e with `op: ` before its message: of e's type when that type takes a lone
+    message, else of the documented base (TypeError or ValueError). NumPy's
+    _UFuncNoLoopError, for one, needs more constructor arguments."""
+    msg = f"{op}: {e}"
+    try:
+        new = type(e)(msg)
+        if str(new) == msg:
+            return new
+    except Exception:
+        pass
+    return (TypeError if isinstance(e, TypeError) else ValueError)(msg)
+
+
 def _tensor(data, dtype, op):
     """pynn.tensor, with `op` (the public function converting its argument) named in errors."""
     d = as_dtype(dtype, op)
@@ -303,7 +334,9 @@ def _tensor(data, dtype, op):
         try:
             a = np.asarray(data, dtype=None if d is None else d.dtype)
         except (TypeError, ValueError) as e:  # e.g. a ragged list: NumPy's message, with the op named
-            raise type(e)(f"{op}: {e}") from None
+            raise _named_error(op, e) from e
+        except MemoryError as e:  # e.g. a sequence claiming 2**62 items
+            raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
         if d is None and a.dtype == np.float64:
             a = a.astype(np.float32)
     as_dtype(a.dtype, op)  # TypeError naming the dtype when pynn lacks it
@@ -322,16 +355,26 @@ def empty(shape, dtype=float32):
 
 
 def full(shape, fill_value, dtype=None):
-    d = as_dtype(dtype, "full") or _default_dtype_for(fill_value)
-    return _core._full(shape, fill_value, d.code)
+    return _full(shape, fill_value, dtype, "full")
+
+
+def _full(shape, fill_value, dtype, op):
+    d = as_dtype(dtype, op)
+    if d is None:
+        d = _default_dtype_for(fill_value)
+        if type(fill_value) is int and not -2**63 <= fill_value < 2**63:
+            # NumPy picks uint64 (or object) for such an int; pynn has neither.
+            raise OverflowError(f"{op}: Python integer {fill_value} out of bounds for int64 (pynn's default "
+                                f"integer dtype; pynn has no uint64): pass dtype='float64' to store it as a float")
+    return _core._full(shape, fill_value, d.code, op)
 
 
 def zeros(shape, dtype=float32):
-    return _core._full(shape, 0, (as_dtype(dtype, "zeros") or float32).code)
+    return _core._full(shape, 0, (as_dtype(dtype, "zeros") or float32).code, "zeros")
 
 
 def ones(shape, dtype=float32):
-    return _core._full(shape, 1, (as_dtype(dtype, "ones") or float32).code)
+    return _core._full(shape, 1, (as_dtype(dtype, "ones") or float32).code, "ones")
 
 
 def _like(t, dtype, op):
@@ -340,7 +383,9 @@ def _like(t, dtype, op):
         try:
             a = np.asarray(t)
         except (TypeError, ValueError) as e:  # e.g. a ragged list
-            raise type(e)(f"{op}: {e}") from None
+            raise _named_error(op, e) from e
+        except MemoryError as e:
+            raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
         if a.dtype == np.float64 and not isinstance(t, (np.ndarray, np.generic)):
             a = a.astype(np.float32)  # Python floats give float32, as in pynn.tensor
         t = a
@@ -364,7 +409,7 @@ def ones_like(t, dtype=None):
 
 def full_like(t, fill_value, dtype=None):
     shape, d = _like(t, dtype, "full_like")
-    return full(shape, fill_value, d)
+    return _full(shape, fill_value, d, "full_like")
 
 
 def arange(start, stop=None, step=1, dtype=None):
@@ -377,7 +422,7 @@ def arange(start, stop=None, step=1, dtype=None):
     try:
         a = np.arange(start, stop, step, dtype=d.dtype)
     except (TypeError, ValueError) as e:  # NumPy's message, with the op named
-        raise type(e)(f"arange: {e}") from None
+        raise _named_error("arange", e) from e
     return _core._copy_from(a)
 
 
@@ -387,5 +432,5 @@ def eye(N, M=None, k=0, dtype=float32):
     try:
         a = np.eye(N, M, k, dtype=d.dtype)
     except (TypeError, ValueError) as e:  # NumPy's message, with the op named
-        raise type(e)(f"eye: {e}") from None
+        raise _named_error("eye", e) from e
     return _core._copy_from(a)

@@ -156,7 +156,9 @@ def test_python_scalars_are_weak(dtype, scalar):
     a = random_array(np.random.default_rng(5), (4,), dtype)
     t = pynn.from_numpy(a)
     for name in ("add", "multiply", "maximum", "greater"):
-        if dtype == "uint8" and isinstance(scalar, int) and scalar < 0 and not isinstance(scalar, bool):
+        # An out-of-range int raises in arithmetic; comparisons answer by its sign (NumPy 2).
+        if (dtype == "uint8" and isinstance(scalar, int) and scalar < 0 and not isinstance(scalar, bool)
+                and name != "greater"):
             with pytest.raises(OverflowError):
                 getattr(pynn, name)(t, scalar)
             continue

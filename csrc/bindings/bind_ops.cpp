@@ -22,6 +22,46 @@ const Tensor* out_arg(const char* op, py::handle out) {
   return t;
 }
 
+bool is_comparison_op(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::equal: case BinaryOp::not_equal: case BinaryOp::greater:
+    case BinaryOp::greater_equal: case BinaryOp::less: case BinaryOp::less_equal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_py_scalar(py::handle h) {
+  return PyBool_Check(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyFloat_CheckExact(h.ptr());
+}
+
+// A comparison with a Python int outside the range of the other operand's
+// integer dtype (NumPy 2, NEP 50): the answer does not depend on the
+// elements, only on the int's side (side[k] = -1 below, +1 above the range;
+// k: the operand that is the int). Computed as t == t (all true; t is
+// integral or bool, so never NaN) or t != t (all false), so shape, out= and
+// its broadcasting follow the one path of every binary op.
+Tensor compare_out_of_range(BinaryOp op, const Tensor& t, int k, int side, const Tensor* out) {
+  if (k == 0) {  // s op t  ->  t op' s
+    switch (op) {
+      case BinaryOp::greater: op = BinaryOp::less; break;
+      case BinaryOp::greater_equal: op = BinaryOp::less_equal; break;
+      case BinaryOp::less: op = BinaryOp::greater; break;
+      case BinaryOp::less_equal: op = BinaryOp::greater_equal; break;
+      default: break;
+    }
+  }
+  bool truth;
+  switch (op) {
+    case BinaryOp::less: case BinaryOp::less_equal: truth = side > 0; break;
+    case BinaryOp::greater: case BinaryOp::greater_equal: truth = side < 0; break;
+    case BinaryOp::equal: truth = false; break;
+    default: truth = true; break;  // not_equal
+  }
+  return ew_binary(truth ? BinaryOp::equal : BinaryOp::not_equal, t, t, out);
+}
+
 // With out= the function returns the very same Python object, as NumPy does.
 py::object result(Tensor r, py::handle out) {
   if (!out.is_none()) return py::reinterpret_borrow<py::object>(out);
@@ -34,12 +74,20 @@ void bind_ops(py::module_& m) {
 #define PYNN_BIND_BINARY(name)                                                                \
   m.def(#name, [](py::handle a, py::handle b, py::handle out) {                               \
     const char* op = binary_op_name(BinaryOp::name); /* the public name, in errors */         \
-    std::vector<Tensor> ab = resolve_operands(op, {a, b});                                    \
+    bool cmp = is_comparison_op(BinaryOp::name);                                              \
+    std::vector<int> side;                                                                    \
+    std::vector<Tensor> ab = resolve_operands(op, {a, b},                                     \
+        cmp ? WeakIntPolicy::Clamp : WeakIntPolicy::Raise, &side);                            \
+    int k = side[0] ? 0 : side[1] ? 1 : -1; /* the out-of-range int, if any */                \
+    /* NumPy raises unless the other operand is an integer (not bool) array */                \
+    if (k >= 0 && (side[1 - k] || !is_integral(ab[1 - k].dtype) || is_py_scalar(k ? a : b)))  \
+      resolve_operands(op, {a, b}); /* raises */                                              \
     const Tensor* o = out_arg(op, out);                                                       \
     Tensor r;                                                                                 \
     {                                                                                         \
       py::gil_scoped_release nogil;                                                           \
-      r = ew_binary(BinaryOp::name, ab[0], ab[1], o);                                         \
+      r = k >= 0 ? compare_out_of_range(BinaryOp::name, ab[1 - k], k, side[k], o)             \
+                 : ew_binary(BinaryOp::name, ab[0], ab[1], o);                                \
     }                                                                                         \
     return result(std::move(r), out);                                                         \
   }, py::arg("a"), py::arg("b"), py::arg("out") = py::none());
@@ -62,18 +110,53 @@ void bind_ops(py::module_& m) {
 
   m.def("where", [](py::handle cond, py::handle a, py::handle b) {
     Tensor c = resolve_operands("where", {cond})[0];
-    std::vector<Tensor> ab = resolve_operands("where", {a, b});
+    // NumPy's where casts a Python int that does not fit the result dtype
+    // (keeping its low bits) where its ufuncs raise.
+    std::vector<Tensor> ab = resolve_operands("where", {a, b}, WeakIntPolicy::Wrap);
     py::gil_scoped_release nogil;
     return ew_where(c, ab[0], ab[1]);
   }, py::arg("condition"), py::arg("x"), py::arg("y"));
 
   m.def("clip", [](py::handle x, py::handle lo, py::handle hi, py::handle out) {
     // Weak bounds resolve against x (None bounds are left out).
+    // A Python int bound beyond the integer dtype's range on its own side
+    // (a_min below the minimum, a_max above the maximum) clips nothing, as in
+    // NumPy: it is clamped to that limit. Past the other side it raises.
     std::vector<Tensor> v;
-    if (lo.is_none() && hi.is_none()) v = resolve_operands("clip", {x});
-    else if (lo.is_none()) v = resolve_operands("clip", {x, hi});
-    else if (hi.is_none()) v = resolve_operands("clip", {x, lo});
-    else v = resolve_operands("clip", {x, lo, hi});
+    std::vector<int> side;
+    const auto clamp = WeakIntPolicy::Clamp;
+    if (lo.is_none() && hi.is_none()) {
+      v = resolve_operands("clip", {x});
+      // NumPy: clip without bounds is np.positive, which has no bool loop.
+      PYNN_CHECK_KIND(TypeError, v[0].dtype != DType::Bool,
+                      "clip: a bool tensor needs a_min or a_max (NumPy has no bool loop for clip without bounds)");
+    }
+    else if (lo.is_none()) v = resolve_operands("clip", {x, hi}, clamp, &side);
+    else if (hi.is_none()) v = resolve_operands("clip", {x, lo}, clamp, &side);
+    else v = resolve_operands("clip", {x, lo, hi}, clamp, &side);
+    bool any_side = false;
+    for (int sd : side) any_side = any_side || sd != 0;
+    if (any_side) {
+      // Only beside an integer (not bool) dtype; beside bools an int is int64 and must fit.
+      const py::handle args[3] = {x, lo, hi};
+      const int idx[3] = {0, lo.is_none() ? -1 : 1, hi.is_none() ? -1 : lo.is_none() ? 1 : 2};
+      bool have = false;
+      DType strong = DType::Bool;
+      for (int j = 0; j < 3; ++j)
+        if (idx[j] >= 0 && !is_py_scalar(args[j])) {
+          strong = have ? promote(strong, v[idx[j]].dtype) : v[idx[j]].dtype;
+          have = true;
+        }
+      bool ok = side[0] == 0 && have && is_integral(strong);
+      if (lo.is_none()) ok = ok && side[1] >= 0;
+      else if (hi.is_none()) ok = ok && side[1] <= 0;
+      else ok = ok && side[1] <= 0 && side[2] >= 0;
+      if (!ok) {  // raises the OverflowError of the int that does not fit
+        if (lo.is_none()) resolve_operands("clip", {x, hi});
+        else if (hi.is_none()) resolve_operands("clip", {x, lo});
+        else resolve_operands("clip", {x, lo, hi});
+      }
+    }
     const Tensor* lop = lo.is_none() ? nullptr : &v[1];
     const Tensor* hip = hi.is_none() ? nullptr : &v[lo.is_none() ? 1 : 2];
     const Tensor* o = out_arg("clip", out);

@@ -114,7 +114,20 @@ void bind_runtime(py::module_& m) {
     return d;
   });
   m.def("empty_cache", &memory_empty_cache, "Return every cached block to the OS.");
-  m.def("set_cache_limit", &memory_set_cache_limit, py::arg("nbytes"));
+  m.def("set_cache_limit", [](py::handle nbytes) {
+    // Checked here, not by pybind11's int caster (whose message lists signatures).
+    PYNN_CHECK_KIND(TypeError, PyIndex_Check(nbytes.ptr()) && !PyBool_Check(nbytes.ptr()),
+                    "set_cache_limit: nbytes must be an int, got ", Py_TYPE(nbytes.ptr())->tp_name);
+    py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(nbytes.ptr()));
+    if (!i) throw py::error_already_set();
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow) {
+      std::string repr = py::str(i);
+      throw ValueError(detail::cat("set_cache_limit: nbytes ", repr, " does not fit in int64"));
+    }
+    memory_set_cache_limit(v);
+  }, py::arg("nbytes"), "Cap the bytes the allocator keeps cached for reuse (negative means 0).");
   m.def("reset_peak_memory", &memory_reset_peak);
 }
 

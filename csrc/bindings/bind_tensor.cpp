@@ -127,7 +127,13 @@ void bind_tensor(py::module_& m) {
            })
       .def("_transpose",
            [](const Tensor& t, py::handle axes) {
-             return tensor_transpose(t, axes.is_none() ? std::vector<int64_t>{} : int_list(axes, "transpose: axes"));
+             if (axes.is_none()) return tensor_transpose(t, {});  // reversed
+             // Given axes must name every axis: () is no permutation of a
+             // 2-D tensor (NumPy: "axes don't match array").
+             std::vector<int64_t> perm = int_list(axes, "transpose: axes");
+             PYNN_CHECK(static_cast<int>(perm.size()) == t.ndim(), "transpose: axes don't match tensor: got ",
+                        perm.size(), " axes for a tensor of dimension ", t.ndim());
+             return tensor_transpose(t, perm);
            })
       .def("_expand_dims",
            [](const Tensor& t, py::handle axes) { return tensor_expand_dims(t, int_list(axes, "expand_dims: axis")); })
@@ -162,16 +168,18 @@ void bind_tensor(py::module_& m) {
     return r;
   });
   m.def("_empty", [](py::handle shape, int code) { return tensor_empty(dims_from_py(shape, "empty: shape"), dtype_from_code(code)); });
-  m.def("_full", [](py::handle shape, py::handle value, int code) {
-    Dims d = dims_from_py(shape, "full: shape");
+  // op: the public function (full, zeros, full_like...), named in errors.
+  m.def("_full", [](py::handle shape, py::handle value, int code, const std::string& op) {
+    std::string what = op + ": shape";
+    Dims d = dims_from_py(shape, what.c_str());
     DType dt = dtype_from_code(code);
     // The fill value takes the dtype, as NumPy 2 (a Python int must fit it).
-    Tensor v = assign_value("full", value, dt);
+    Tensor v = assign_value(op.c_str(), value, dt);
     py::gil_scoped_release nogil;
     Tensor r = tensor_empty(d, dt);
-    ew_copy("full", r, v);
+    ew_copy(op.c_str(), r, v);
     return r;
-  });
+  }, py::arg("shape"), py::arg("value"), py::arg("code"), py::arg("op") = "full");
 }
 
 }  // namespace pynn

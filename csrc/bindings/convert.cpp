@@ -22,7 +22,12 @@ bool dim_from_index(PyObject* o, const char* what, int64_t* out) {
   long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
   if (overflow) {
     std::string repr = py::str(idx);
-    if (std::strstr(what, "axis") || std::strstr(what, "axes"))
+    // NumPy: OverflowError "Python int too large to convert to C long" for an axis.
+    if (std::strstr(what, "axis")) {
+      PyErr_Format(PyExc_OverflowError, "%s %s is too large (it does not fit in int64)", what, repr.c_str());
+      throw py::error_already_set();
+    }
+    if (std::strstr(what, "axes"))
       throw AxisError(detail::cat(what, " ", repr, " is out of bounds (it does not fit in int64)"));
     throw ValueError(detail::cat(what, ": maximum allowed dimension exceeded (", repr, ")"));
   }
@@ -36,6 +41,10 @@ Dims dims_from_py(py::handle h, const char* what) {
   Dims d;
   PyObject* o = h.ptr();
   int64_t v;
+  // A bool is not a shape nor an axis (NumPy: TypeError), except for
+  // expand_dims, which NumPy lets take one.
+  PYNN_CHECK_KIND(TypeError, !PyBool_Check(o) || std::strstr(what, "expand_dims"), what,
+                  " must be an int or a sequence of ints, got ", o == Py_True ? "True" : "False");
   if (PyLong_Check(o) || PyIndex_Check(o)) {
     if (dim_from_index(o, what, &v)) {
       d.push_back(v);
@@ -83,7 +92,12 @@ Tensor assign_value(const char* op, py::handle value, DType d) {
   if (is_integral(d) && PyFloat_Check(value.ptr())) {
     // int(value): ValueError for NaN, OverflowError for infinities; then it must fit d.
     py::object i = py::reinterpret_steal<py::object>(PyNumber_Long(value.ptr()));
-    if (!i) throw py::error_already_set();
+    if (!i) {  // Python's message ("cannot convert float NaN to integer"), with the op named
+      py::error_already_set e;
+      std::string msg = py::str(e.value());
+      PyErr_Format(e.type().ptr(), "%s: %s", op, msg.c_str());
+      throw py::error_already_set();
+    }
     return resolve_operands(op, {i, like})[0];
   }
   return resolve_operands(op, {value, like})[0];
@@ -116,8 +130,18 @@ Tensor scalar_of(T v, DType d) {
   return t;
 }
 
+[[noreturn]] void weak_int_overflow(const char* op, py::handle h, DType d) {
+  std::string repr = py::str(h);
+  PyErr_Format(PyExc_OverflowError, "%s: Python integer %s out of bounds for %s", op, repr.c_str(), dtype_name(d));
+  throw py::error_already_set();
+}
+
 // A weak scalar given the promoted dtype of the strong operands (or none).
-Tensor weak_scalar(const char* op, py::handle h, Weak kind, bool have_strong, DType strong) {
+// *side is set to -1 / +1 when an int is below / above the range of an
+// integer dtype (policy Clamp then stores the dtype's min / max).
+Tensor weak_scalar(const char* op, py::handle h, Weak kind, bool have_strong, DType strong, WeakIntPolicy policy,
+                   int* side) {
+  *side = 0;
   switch (kind) {
     case Weak::Bool:
       return scalar_of<bool>(h.ptr() == Py_True, DType::Bool);
@@ -130,16 +154,32 @@ Tensor weak_scalar(const char* op, py::handle h, Weak kind, bool have_strong, DT
       int overflow = 0;
       long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &overflow);
       if (is_float(d)) return scalar_of(overflow ? PyLong_AsDouble(h.ptr()) : static_cast<double>(v), d);
-      bool fits = !overflow;
-      if (fits && d == DType::UInt8) fits = v >= 0 && v <= 255;
-      if (fits && d == DType::Int32) fits = v >= INT32_MIN && v <= INT32_MAX;
-      if (!fits) {
-        std::string repr = py::str(h);
-        PyErr_Format(PyExc_OverflowError, "%s: Python integer %s out of bounds for %s", op, repr.c_str(),
-                     dtype_name(d));
-        throw py::error_already_set();
+      int64_t lo = d == DType::UInt8 ? 0 : d == DType::Int32 ? INT32_MIN : INT64_MIN;
+      int64_t hi = d == DType::UInt8 ? 255 : d == DType::Int32 ? INT32_MAX : INT64_MAX;
+      if (!overflow && v >= lo && v <= hi) return scalar_of(static_cast<int64_t>(v), d);
+      *side = overflow ? overflow : v < lo ? -1 : 1;
+      if (policy == WeakIntPolicy::Clamp) return scalar_of(*side < 0 ? lo : hi, d);
+      if (policy == WeakIntPolicy::Wrap) {
+        // NumPy's np.where casts such an int through C (u)int64: the low bits
+        // of any int in [-2**63, 2**64) are kept; past that, OverflowError.
+        uint64_t bits;
+        if (!overflow) {
+          bits = static_cast<uint64_t>(v);
+        } else {
+          bits = PyLong_AsUnsignedLongLong(h.ptr());
+          if (bits == static_cast<uint64_t>(-1) && PyErr_Occurred()) {
+            PyErr_Clear();
+            weak_int_overflow(op, h, d);
+          }
+        }
+        Tensor t = tensor_empty(Dims{}, d);
+        dispatch_dtype(d, [&](auto tag) {
+          using U = typename decltype(tag)::type;
+          *reinterpret_cast<U*>(t.data()) = static_cast<U>(bits);
+        });
+        return t;
       }
-      return scalar_of(static_cast<int64_t>(v), d);
+      weak_int_overflow(op, h, d);
     }
     default:
       break;
@@ -149,9 +189,11 @@ Tensor weak_scalar(const char* op, py::handle h, Weak kind, bool have_strong, DT
 
 }  // namespace
 
-std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values) {
+std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values, WeakIntPolicy policy,
+                                     std::vector<int>* out_of_range) {
   std::vector<Tensor> out(values.size());
   std::vector<Weak> kinds(values.size());
+  if (out_of_range) out_of_range->assign(values.size(), 0);
   bool have_strong = false;
   DType strong = DType::Bool;
   size_t i = 0;
@@ -165,9 +207,20 @@ std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::h
     }
     ++i;
   }
+  // A Python float beside integer (or no) strong operands makes the common
+  // dtype float64, which the Python ints then take too (NumPy's result_type
+  // over all operands: clip(uint8, -inf, -1) is float64, -1 fits).
+  bool weak_float = false;
+  for (Weak k : kinds) weak_float = weak_float || k == Weak::Float;
+  if (weak_float && (!have_strong || !is_float(strong))) {
+    have_strong = true;
+    strong = DType::Float64;
+  }
   i = 0;
   for (py::handle h : values) {
-    if (kinds[i] != Weak::None) out[i] = weak_scalar(op, h, kinds[i], have_strong, strong);
+    int side = 0;
+    if (kinds[i] != Weak::None) out[i] = weak_scalar(op, h, kinds[i], have_strong, strong, policy, &side);
+    if (out_of_range) (*out_of_range)[i] = side;
     ++i;
   }
   return out;

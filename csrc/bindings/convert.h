@@ -37,7 +37,15 @@ DType dtype_from_code(int code);
 // tensors nor plain Python scalars (NumPy arrays and scalars, lists) are
 // converted with their own dtype, as NumPy treats them: strong.
 // resolve_operands turns every handle into a tensor following these rules.
-std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values);
+// What a weak int outside its dtype's range does: Raise (OverflowError, as
+// NumPy's ufuncs), Wrap (keeps the low bits of an int in [-2**63, 2**64), as
+// NumPy's where; OverflowError past that) or Clamp (stores the dtype's min or
+// max and reports the side, -1 or +1, in out_of_range: the caller decides,
+// as comparisons and clip do).
+enum class WeakIntPolicy { Raise, Wrap, Clamp };
+std::vector<Tensor> resolve_operands(const char* op, std::initializer_list<py::handle> values,
+                                     WeakIntPolicy policy = WeakIntPolicy::Raise,
+                                     std::vector<int>* out_of_range = nullptr);
 
 // A NumPy array as a tensor that shares its memory and keeps it alive (and
 // its WRITEABLE flag, Note [Writeable flag]). `op` names the caller in errors.

@@ -46,14 +46,13 @@ inline DType promote(DType a, DType b) {
   return table[static_cast<int>(a)][static_cast<int>(b)];
 }
 
-// NumPy's can_cast(from, to, casting="same_kind") for pynn dtypes: safe casts,
-// plus casts within a kind (float64 -> float32, int64 -> int32).
+// NumPy's can_cast(from, to, casting="same_kind") for pynn dtypes: a cast is
+// allowed when it does not go down the kind order bool < unsigned < signed <
+// float (so int64 -> float32 and float64 -> float32 are allowed, int32 -> uint8
+// and float32 -> int64 are not).
 inline bool can_cast_same_kind(DType from, DType to) {
   auto kind = [](DType d) { return d == DType::Bool ? 0 : is_float(d) ? 3 : d == DType::UInt8 ? 1 : 2; };
-  if (promote(from, to) == to) return true;
-  int kf = kind(from), kt = kind(to);
-  if (kf == kt) return true;
-  return kf == 1 && kt == 2;  // unsigned -> signed is the same kind family for NumPy ('u' -> 'i')
+  return kind(from) <= kind(to);
 }
 
 template <class T> struct TypeTag { using type = T; };

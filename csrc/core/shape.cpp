@@ -65,6 +65,14 @@ Dims broadcast_shapes(const char* op, const Dims& a, const Dims& b) {
   return out;
 }
 
+bool shape_broadcasts_to(const Dims& from, const Dims& to) {
+  if (from.n > to.n) return false;
+  int lead = to.n - from.n;
+  for (int i = 0; i < from.n; ++i)
+    if (from[i] != 1 && from[i] != to[lead + i]) return false;
+  return true;
+}
+
 int normalize_axis(const char* op, int64_t axis, int ndim) {
   if (axis < -ndim || axis >= ndim)
     throw AxisError(detail::cat(op, ": axis ", axis, " is out of bounds for array of dimension ", ndim));

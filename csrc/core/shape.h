@@ -75,6 +75,8 @@ Dims contiguous_strides(const Dims& shape, int64_t itemsize);
 
 // NumPy broadcasting of two shapes; the error names op and both shapes.
 Dims broadcast_shapes(const char* op, const Dims& a, const Dims& b);
+// Whether `from` broadcasts to exactly `to` (NumPy's broadcast_to rule).
+bool shape_broadcasts_to(const Dims& from, const Dims& to);
 
 // A possibly negative axis -> [0, ndim); AxisError naming op, axis and ndim.
 int normalize_axis(const char* op, int64_t axis, int ndim);

@@ -273,6 +273,7 @@ Tensor tensor_squeeze(const Tensor& t, const std::vector<int64_t>& axes, bool al
   } else {
     for (int64_t a : axes) {
       int ax = normalize_axis("squeeze", a, t.ndim());
+      PYNN_CHECK(!drop[ax], "squeeze: duplicate value in 'axis' (", a, ")");
       PYNN_CHECK(t.shape[ax] == 1, "squeeze: cannot select an axis to squeeze out which has size not equal to one (axis ",
                  a, " of shape ", t.shape, ")");
       drop[ax] = true;

@@ -46,19 +46,23 @@ Tensor cast_if_needed(const Tensor& t, DType d) { return t.dtype == d ? t : ew_a
 
 // Shared by every op with an output: checks or allocates it.
 // Returns the tensor the kernel writes; *copy_back says it is a temporary that
-// must be cast into *out afterwards.
-Tensor prepare_out(const char* op, const Dims& shape, DType result, const Tensor* out, const Tensor& like,
+// must be cast into *out afterwards. As in NumPy, an out larger than the
+// inputs' broadcast shape is fine when that shape broadcasts to out's: the
+// inputs are then broadcast to out's shape, which *shape becomes.
+Tensor prepare_out(const char* op, Dims* shape, DType result, const Tensor* out, const Tensor& like,
                    bool* copy_back) {
   *copy_back = false;
-  if (!out) return tensor_empty_like_layout(shape, result, like);
+  if (!out) return tensor_empty_like_layout(*shape, result, like);
   tensor_check_writeable(op, *out);
-  PYNN_CHECK(out->shape == shape, op, ": non-broadcastable output operand with shape ", out->shape,
-             " doesn't match the broadcast shape ", shape);
+  PYNN_CHECK(out->shape == *shape || shape_broadcasts_to(*shape, out->shape), op,
+             ": non-broadcastable output operand with shape ", out->shape, " doesn't match the broadcast shape ",
+             *shape);
+  *shape = out->shape;
   PYNN_CHECK_KIND(TypeError, can_cast_same_kind(result, out->dtype), op, ": cannot cast the result from ",
                   dtype_name(result), " to the out dtype ", dtype_name(out->dtype), " with casting rule 'same_kind'");
   if (out->dtype == result) return *out;
   *copy_back = true;
-  return tensor_empty_like_layout(shape, result, *out);
+  return tensor_empty_like_layout(*shape, result, *out);
 }
 
 // Inputs broadcast to `shape`; an input that overlaps the output other than
@@ -105,7 +109,7 @@ Tensor ew_binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const Tens
     PYNN_CHECK(lowest >= 0, "power: integers to negative integer powers are not allowed");
   }
   bool copy_back;
-  Tensor dst = prepare_out(name, shape, r, out, a.shape == shape ? a : b, &copy_back);
+  Tensor dst = prepare_out(name, &shape, r, out, a.shape == shape ? a : b, &copy_back);
   Tensor av = input_view(name, a, shape, dst), bv = input_view(name, b, shape, dst);
   InnerLoop loop = kernels().binary[static_cast<int>(op)][static_cast<int>(c)];
   PYNN_CHECK_KIND(TypeError, loop, name, ": unsupported dtype ", dtype_name(c));
@@ -119,8 +123,9 @@ Tensor ew_unary(UnaryOp op, const Tensor& x_in, const Tensor* out) {
   DType c = unary_compute_dtype(op, x_in.dtype);
   Tensor x = cast_if_needed(x_in, c);
   bool copy_back;
-  Tensor dst = prepare_out(name, x.shape, c, out, x, &copy_back);
-  Tensor xv = input_view(name, x, x.shape, dst);
+  Dims shape = x.shape;
+  Tensor dst = prepare_out(name, &shape, c, out, x, &copy_back);
+  Tensor xv = input_view(name, x, shape, dst);
   InnerLoop loop = kernels().unary[static_cast<int>(op)][static_cast<int>(c)];
   PYNN_CHECK_KIND(TypeError, loop, name, ": unsupported dtype ", dtype_name(c));
   const Tensor* ops[] = {&dst, &xv};
@@ -152,7 +157,7 @@ Tensor ew_clip(const Tensor& x, const Tensor* lo, const Tensor* hi, const Tensor
   Dims shape = broadcast_shapes("clip", broadcast_shapes("clip", x.shape, lo->shape), hi->shape);
   Tensor xc = cast_if_needed(x, c), loc = cast_if_needed(*lo, c), hic = cast_if_needed(*hi, c);
   bool copy_back;
-  Tensor dst = prepare_out("clip", shape, c, out, xc, &copy_back);
+  Tensor dst = prepare_out("clip", &shape, c, out, xc, &copy_back);
   Tensor xv = input_view("clip", xc, shape, dst), lv = input_view("clip", loc, shape, dst),
          hv = input_view("clip", hic, shape, dst);
   const Tensor* ops[] = {&dst, &xv, &lv, &hv};
