@@ -6,6 +6,9 @@ views; the fixtures run a test on 1 and 2 threads and on every SIMD path.
 """
 
 import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -101,3 +104,15 @@ def isa(request):
     pynn.set_cpu_isa(request.param)
     yield request.param
     pynn.set_cpu_isa(old)
+
+
+def python_child(code, *args, env=None, **kwargs):
+    """subprocess.run of `python -c code *args` importing the same pynn as this process: its
+    parent folder first on PYTHONPATH, and run from a temporary folder, since a source tree
+    in the working folder (CI runs the tests from the repository root) would shadow an
+    installed pynn that has the compiled module."""
+    env = dict(os.environ if env is None else env)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pynn.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    kwargs.setdefault("cwd", tempfile.gettempdir())
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, **kwargs)

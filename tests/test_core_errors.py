@@ -2,8 +2,6 @@
 NumPy's (or Keras') behaviour where they accept the input."""
 
 import re
-import subprocess
-import sys
 import threading
 import time
 
@@ -12,6 +10,7 @@ import pytest
 
 import pynn
 from pynn.layers import base as layers_base
+from oracle import python_child
 
 SUPPORTED = "pynn supports bool, uint8, int32, int64, float32 and float64"
 
@@ -157,7 +156,7 @@ def test_import_pynn_binds_the_submodules_the_readme_uses():
     names = ["callbacks", "losses", "metrics", "optimizers", "initializers", "activations", "datasets", "utils",
              "models", "layers", "random"]
     code = "import pynn\n" + "".join(f"pynn.{n}\n" for n in names) + "pynn.callbacks.EarlyStopping\n"
-    subprocess.run([sys.executable, "-c", code], check=True)
+    python_child(code, check=True)
 
 
 def test_clear_session_restarts_the_layer_names():

@@ -3,8 +3,6 @@ stores, odd shape arguments, thread counts and Ctrl-C all end in a Python
 exception (NumPy 2's type, and its value where it has one)."""
 
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -12,6 +10,7 @@ import pytest
 
 import pynn
 from pynn import _core
+from oracle import python_child
 
 INT64_MIN = -(2**63)
 
@@ -362,10 +361,7 @@ def test_raising_index_len_and_endless_sequences_propagate_cleanly():
 # ---------------------------------------------------------------- Ctrl-C (Note [Interrupts])
 
 def _run(code, timeout=120):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(
-        os.path.abspath(pynn.__file__))), os.environ.get("PYTHONPATH")])))
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return python_child(textwrap.dedent(code), capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize("op", ["pynn.sum(x)", "pynn.max(x)", "pynn.sum(x.reshape(2**20, 2**20), axis=1)",

@@ -1,14 +1,12 @@
 """Threads, SIMD paths, the caching allocator."""
 
 import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import pytest
 
 import pynn
+from oracle import python_child
 
 
 def test_num_threads_round_trip():
@@ -40,10 +38,7 @@ def test_isa_switch():
 
 
 def run_python(code, **env):
-    e = dict(os.environ, **env)
-    # From a temporary directory, so the installed pynn is imported, not the source tree.
-    return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True,
-                          cwd=tempfile.gettempdir()).stdout.strip()
+    return python_child(code, env=dict(os.environ, **env), capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_environment_variables():

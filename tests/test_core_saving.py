@@ -10,6 +10,7 @@ import pytest
 import pynn
 from pynn import layers, optimizers
 from pynn.models import load_model
+from oracle import python_child
 
 
 def data(n=64, seed=0):
@@ -282,13 +283,9 @@ model.save(sys.argv[1])
 
 def test_a_save_killed_midway_leaves_the_target_and_the_next_save_removes_its_temporary(saved):
     import signal
-    import subprocess
-    import sys
 
     before = saved.read_bytes()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    run = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(saved)], capture_output=True, timeout=60,
-                         env=dict(os.environ, PYTHONPATH=root))
+    run = python_child(KILLED_SAVE, str(saved), capture_output=True, timeout=60)
     assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
     assert saved.read_bytes() == before
     left = [n for n in os.listdir(saved.parent) if n != saved.name]

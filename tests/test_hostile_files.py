@@ -10,8 +10,6 @@ import json
 import os
 import resource
 import struct
-import subprocess
-import sys
 import textwrap
 import zipfile
 import zlib
@@ -22,8 +20,8 @@ import pytest
 import pynn
 from pynn import layers, optimizers
 from pynn.models import load_model
+from oracle import python_child
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GiB = 1 << 30
 
 # The model every corpus file is derived from; the child process builds the same one for load_weights.
@@ -298,8 +296,8 @@ def outcomes(tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile")
     corpus, good_model, good_weights = build_corpus(d)
     headroom = int(1.5 * GiB)
-    run = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([corpus, good_model, good_weights, headroom]),
-                         capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=ROOT))
+    run = python_child(CHILD, input=json.dumps([corpus, good_model, good_weights, headroom]),
+                       capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     return corpus, json.loads(run.stdout)
 
@@ -400,7 +398,6 @@ def test_a_refused_weights_file_leaves_the_model_unchanged(tmp_path):
 
 
 MEMORY_CHILD = """
-import sys
 import pynn
 from pynn.models import load_model
 
@@ -430,8 +427,7 @@ def test_peak_memory_while_loading_is_within_one_and_a_half_times_the_weights(tm
     path = tmp_path / "big.pynn"
     model.save(path)
     size = sum(np.asarray(v).nbytes for v in model.weights)  # 16 MiB
-    run = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(path)], capture_output=True, text=True,
-                         timeout=60, env=dict(os.environ, PYTHONPATH=ROOT))
+    run = python_child(MEMORY_CHILD, str(path), capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
     load_model_growth, load_weights_growth = map(int, run.stdout.split())
     assert load_model_growth <= 1.5 * size, (load_model_growth, size)
