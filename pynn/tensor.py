@@ -419,6 +419,10 @@ def arange(start, stop=None, step=1, dtype=None):
     d = as_dtype(dtype, "arange")
     if d is None:
         d = int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else float32
+    if not d.is_floating_point:  # NumPy gives an empty range for bounds past int64
+        for v in (start, stop, step):
+            if isinstance(v, int) and not -2**63 <= v < 2**63:
+                raise OverflowError(f"arange: Python integer {v} out of bounds for int64")
     try:
         a = np.arange(start, stop, step, dtype=d.dtype)
     except (TypeError, ValueError) as e:  # NumPy's message, with the op named

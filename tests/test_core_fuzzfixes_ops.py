@@ -395,3 +395,12 @@ def test_memory_error_of_a_shape_argument_names_the_op():
     t = pynn.ones((2, 3))
     with pytest.raises(MemoryError, match="broadcast_to: shape"):
         pynn.broadcast_to(t, _HugeLen())
+
+
+def test_arange_with_integer_bounds_past_int64_is_an_overflow_error():
+    # NumPy gives an empty int64 range for np.arange(2**63, dtype=np.int64): silently wrong.
+    for args in ((2**63,), (0, 2**64), (0, 10, 2**63), (-2**63 - 1, 0)):
+        with pytest.raises(OverflowError, match="arange"):
+            pynn.arange(*args)
+    np.testing.assert_array_equal(np.asarray(pynn.arange(2**63 - 3, 2**63 - 1)), [2**63 - 3, 2**63 - 2])
+    assert pynn.arange(0.0, 2.0**63, 2.0**62).shape == (2,)

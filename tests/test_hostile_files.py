@@ -398,6 +398,7 @@ def test_a_refused_weights_file_leaves_the_model_unchanged(tmp_path):
 
 
 MEMORY_CHILD = """
+import sys
 import pynn
 from pynn.models import load_model
 

@@ -71,7 +71,9 @@ STRICTER_THAN_NUMPY = (
     r"reshape: negative dimension",                 # -1 is the one unknown size (NumPy takes any negative)
     r"tensordot: axes=-\d+",                        # tensordot(axes=n) takes n >= 0
     r"advanced indexing is not supported",          # basic indexing only
-    r"unsupported dtype (object|complex|<U|str|datetime)",  # no object, string, complex or datetime tensors
+    r"unsupported dtype",                           # pynn's six dtypes (no float16, int8, uint64, object, ...)
+    r"out of bounds for int64",                     # Python ints past int64 (NumPy: uint64 or object)
+    r"cannot convert float (NaN|infinity) to integer",  # NaN/inf into an integer tensor (NumPy: undefined value)
 )
 #: Calls NumPy refuses and pynn answers, by (call family, regex on NumPy's message):
 LENIENT_THAN_NUMPY = (
