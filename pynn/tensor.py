@@ -77,8 +77,8 @@ def __int__(self):
 
 @_method
 def __index__(self):
-    if self.dtype.is_floating_point or self.size != 1:
-        raise TypeError("__index__: only integer tensors of one element can be converted to an index")
+    if self.dtype.is_floating_point or self.dtype == bool_ or self.ndim != 0:
+        raise TypeError("__index__: only 0-d integer tensors can be converted to an index (as NumPy)")
     return int(self.item())
 
 
@@ -243,7 +243,7 @@ def _comparison(fn, sym, reflected):
     def op(self, other):
         try:
             return fn(self, other)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             if isinstance(other, Tensor):
                 raise
             raise _named_error(f"{sym} (or reflected {reflected})", e) from e
@@ -293,6 +293,8 @@ del _name, _fn, _op, _rop
 # ---------------------------------------------------------------- creation
 
 def _default_dtype_for(value):
+    if isinstance(value, (np.generic, np.ndarray)) and value.dtype.kind in "biuf":
+        return as_dtype(value.dtype, "full")  # a NumPy scalar keeps its dtype, as in NumPy
     if isinstance(value, (bool, np.bool_)):
         return bool_
     if isinstance(value, (int, np.integer)):
@@ -333,7 +335,7 @@ def _tensor(data, dtype, op):
     else:
         try:
             a = np.asarray(data, dtype=None if d is None else d.dtype)
-        except (TypeError, ValueError) as e:  # e.g. a ragged list: NumPy's message, with the op named
+        except (TypeError, ValueError, OverflowError) as e:  # a ragged list, 2**64: NumPy's message, op named
             raise _named_error(op, e) from e
         except MemoryError as e:  # e.g. a sequence claiming 2**62 items
             raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
@@ -382,7 +384,7 @@ def _like(t, dtype, op):
     if not isinstance(t, Tensor):
         try:
             a = np.asarray(t)
-        except (TypeError, ValueError) as e:  # e.g. a ragged list
+        except (TypeError, ValueError, OverflowError) as e:  # e.g. a ragged list
             raise _named_error(op, e) from e
         except MemoryError as e:
             raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
@@ -416,6 +418,10 @@ def arange(start, stop=None, step=1, dtype=None):
     """Evenly spaced values in [start, stop); ints give int64, floats float32 unless dtype says."""
     if stop is None:
         start, stop = 0, start
+    if step is None:  # NumPy's default
+        step = 1
+    if stop is None:
+        raise TypeError("arange: stop must be a number, got None")
     d = as_dtype(dtype, "arange")
     if d is None:
         d = int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else float32
@@ -425,7 +431,7 @@ def arange(start, stop=None, step=1, dtype=None):
                 raise OverflowError(f"arange: Python integer {v} out of bounds for int64")
     try:
         a = np.arange(start, stop, step, dtype=d.dtype)
-    except (TypeError, ValueError) as e:  # NumPy's message, with the op named
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError) as e:  # NumPy's message, op named
         raise _named_error("arange", e) from e
     return _core._copy_from(a)
 

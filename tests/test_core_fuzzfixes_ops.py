@@ -404,3 +404,41 @@ def test_arange_with_integer_bounds_past_int64_is_an_overflow_error():
             pynn.arange(*args)
     np.testing.assert_array_equal(np.asarray(pynn.arange(2**63 - 3, 2**63 - 1)), [2**63 - 3, 2**63 - 2])
     assert pynn.arange(0.0, 2.0**63, 2.0**62).shape == (2,)
+
+
+@pytest.mark.parametrize("call,exc,words", [
+    (lambda: pynn.set_cpu_isa(3), TypeError, "set_cpu_isa"),
+    (lambda: pynn.clip(pynn.arange(4), None, [0, 1]), ValueError, "clip"),
+    (lambda: pynn.clip(pynn.arange(4), [0, 1], None), ValueError, "clip"),
+    (lambda: pynn.not_equal(pynn.zeros((5, 2), "uint8"), -1, out=pynn.zeros((2, 3), "int64")), ValueError,
+     "not_equal"),
+    (lambda: pynn.arange(-3, 1, 0), ZeroDivisionError, "arange"),
+    (lambda: pynn.arange(None), TypeError, "arange"),
+    (lambda: pynn.tensor(2**64, dtype="int64"), OverflowError, "tensor"),
+    (lambda: pynn.tensor([-1], dtype="uint8"), OverflowError, "tensor"),
+    (lambda: pynn.metrics.AUC(num_thresholds=2**31), ValueError, "AUC: num_thresholds"),
+    (lambda: pynn.metrics.AUC(num_thresholds=1.5), TypeError, "AUC: num_thresholds"),
+])
+def test_errors_found_by_the_100k_fuzz_run_name_the_call(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()
+
+
+def test_index_takes_only_0d_integer_tensors_as_numpy():
+    import operator
+
+    assert operator.index(pynn.tensor(3)) == 3 == operator.index(np.array(3))
+    for t, a in ((pynn.tensor(True), np.array(True)), (pynn.tensor([2]), np.array([2])),
+                 (pynn.tensor(2.0), np.array(2.0))):
+        with pytest.raises(TypeError):
+            operator.index(a)
+        with pytest.raises(TypeError, match="__index__"):
+            operator.index(t)
+
+
+def test_full_keeps_a_numpy_scalar_dtype_and_arange_takes_step_none():
+    assert pynn.full((5,), np.int32(7)).dtype == np.full((5,), np.int32(7)).dtype == pynn.int32
+    assert pynn.full((2,), np.float64(0.5)).dtype == pynn.float64
+    r = pynn.arange(1, 4, None)
+    np.testing.assert_array_equal(np.asarray(r), np.arange(1, 4, None))
+    assert r.dtype == pynn.int64

@@ -309,7 +309,7 @@ def test_confusion_configs_round_trip():
         assert getattr(again, arg) == 0.3 and again.num_thresholds == 7
         with pytest.raises(ValueError, match=f"{arg} must be in \\[0, 1\\]"):
             cls(-1)
-        with pytest.raises(ValueError, match="num_thresholds must be > 0"):
+        with pytest.raises(ValueError, match=r"num_thresholds must be in \[1, "):
             cls(0.4, num_thresholds=-1)
     auc = metrics.AUC(num_thresholds=100, curve="PR", summation_method="majoring", name="auc_1", dtype="float64",
                       multi_label=True, num_labels=2, from_logits=True)

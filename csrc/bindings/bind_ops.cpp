@@ -43,6 +43,7 @@ bool is_py_scalar(py::handle h) {
 // integral or bool, so never NaN) or t != t (all false), so shape, out= and
 // its broadcasting follow the one path of every binary op.
 Tensor compare_out_of_range(BinaryOp op, const Tensor& t, int k, int side, const Tensor* out) {
+  const char* name = binary_op_name(op);  // errors name the comparison called
   if (k == 0) {  // s op t  ->  t op' s
     switch (op) {
       case BinaryOp::greater: op = BinaryOp::less; break;
@@ -59,7 +60,7 @@ Tensor compare_out_of_range(BinaryOp op, const Tensor& t, int k, int side, const
     case BinaryOp::equal: truth = false; break;
     default: truth = true; break;  // not_equal
   }
-  return ew_binary(truth ? BinaryOp::equal : BinaryOp::not_equal, t, t, out);
+  return ew_binary(truth ? BinaryOp::equal : BinaryOp::not_equal, t, t, out, name);
 }
 
 // With out= the function returns the very same Python object, as NumPy does.

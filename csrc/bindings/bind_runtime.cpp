@@ -88,7 +88,10 @@ void bind_runtime(py::module_& m) {
   }, py::arg("n"), "Threads pynn's kernels use: n >= 1, at most 4 per CPU (more is capped with a RuntimeWarning).");
 
   m.def("get_cpu_isa", [] { return std::string(cpu_isa_name(cpu_isa())); });
-  m.def("set_cpu_isa", [](const std::string& name) {
+  m.def("set_cpu_isa", [](py::handle h) {
+    PYNN_CHECK_KIND(TypeError, PyUnicode_Check(h.ptr()), "set_cpu_isa: the ISA must be a name ('generic', "
+                    "'avx2' or 'avx512'), got ", Py_TYPE(h.ptr())->tp_name);
+    std::string name = h.cast<std::string>();
     CpuIsa isa;
     PYNN_CHECK(cpu_isa_from_name(name.c_str(), &isa), "set_cpu_isa: unknown ISA '", name,
                "' (expected 'generic', 'avx2' or 'avx512')");

@@ -97,8 +97,8 @@ DType binary_result_dtype(BinaryOp op, DType a, DType b) {
 
 DType unary_result_dtype(UnaryOp op, DType x) { return unary_compute_dtype(op, x); }
 
-Tensor ew_binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const Tensor* out) {
-  const char* name = binary_op_name(op);
+Tensor ew_binary(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const Tensor* out, const char* name) {
+  if (!name) name = binary_op_name(op);
   DType c = binary_compute_dtype(op, a_in.dtype, b_in.dtype);
   DType r = is_comparison(op) ? DType::Bool : c;
   Dims shape = broadcast_shapes(name, a_in.shape, b_in.shape);
@@ -151,8 +151,8 @@ Tensor ew_clip(const Tensor& x, const Tensor* lo, const Tensor* hi, const Tensor
     ew_copy("clip", *out, x);
     return *out;
   }
-  if (!lo) return ew_binary(BinaryOp::minimum, x, *hi, out);
-  if (!hi) return ew_binary(BinaryOp::maximum, x, *lo, out);
+  if (!lo) return ew_binary(BinaryOp::minimum, x, *hi, out, "clip");
+  if (!hi) return ew_binary(BinaryOp::maximum, x, *lo, out, "clip");
   DType c = promote(promote(x.dtype, lo->dtype), hi->dtype);
   Dims shape = broadcast_shapes("clip", broadcast_shapes("clip", x.shape, lo->shape), hi->shape);
   Tensor xc = cast_if_needed(x, c), loc = cast_if_needed(*lo, c), hic = cast_if_needed(*hi, c);

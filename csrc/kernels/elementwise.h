@@ -15,7 +15,8 @@ DType unary_result_dtype(UnaryOp op, DType x);
 
 // out may be null. When given it must have the broadcast shape and a dtype the
 // result can be cast to under NumPy's same_kind rule; the result is out.
-Tensor ew_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor* out);
+// `name` is the op its errors name (the public function calling it); null: op's own name.
+Tensor ew_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor* out, const char* name = nullptr);
 Tensor ew_unary(UnaryOp op, const Tensor& x, const Tensor* out);
 Tensor ew_where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // lo or hi may be null (not both are needed).

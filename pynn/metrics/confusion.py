@@ -19,6 +19,18 @@ def _np(x, dtype=np.float64):
     return np.asarray(x, dtype=dtype)
 
 
+MAX_THRESHOLDS = 2**24  # each threshold keeps four float64 counts (per label): 512 MiB at this bound
+
+
+def _even_thresholds(num_thresholds, op, least):
+    """num_thresholds checked: an int in [least, MAX_THRESHOLDS], with the error naming op."""
+    if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)):
+        raise TypeError(f"{op}: num_thresholds must be an int, got {type(num_thresholds).__name__}")
+    if not least <= num_thresholds <= MAX_THRESHOLDS:
+        raise ValueError(f"{op}: num_thresholds must be in [{least}, {MAX_THRESHOLDS}], got {num_thresholds}")
+    return int(num_thresholds)
+
+
 def _thresholds(thresholds, default, op):
     values = [default] if thresholds is None else list(np.atleast_1d(np.asarray(thresholds, dtype=np.float64)))
     if thresholds is not None and any(not 0 <= t <= 1 for t in values):
@@ -179,8 +191,7 @@ class _AtConstraint(_ConfusionMetric):
         cls = type(self).__name__
         if not 0 <= value <= 1:
             raise ValueError(f"{cls}: {self._arg} must be in [0, 1], got {value}")
-        if num_thresholds <= 0:
-            raise ValueError(f"{cls}: num_thresholds must be > 0, got {num_thresholds}")
+        num_thresholds = _even_thresholds(num_thresholds, cls, 1)
         self.value, self.num_thresholds, self.class_id = value, num_thresholds, class_id
         setattr(self, self._arg, value)
         if num_thresholds == 1:
@@ -274,9 +285,7 @@ class AUC(_ConfusionMetric):
             inner = sorted(self._init_thresholds)
             self.num_thresholds = len(inner) + 2
         else:
-            if num_thresholds <= 1:
-                raise ValueError(f"AUC: num_thresholds must be > 1, got {num_thresholds}")
-            self.num_thresholds = num_thresholds
+            self.num_thresholds = num_thresholds = _even_thresholds(num_thresholds, "AUC", 2)
             inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         self.thresholds = [0.0 - EPSILON] + inner + [1.0 + EPSILON]
         if num_labels and not multi_label:

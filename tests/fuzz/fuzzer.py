@@ -74,10 +74,12 @@ STRICTER_THAN_NUMPY = (
     r"unsupported dtype",                           # pynn's six dtypes (no float16, int8, uint64, object, ...)
     r"out of bounds for int64",                     # Python ints past int64 (NumPy: uint64 or object)
     r"cannot convert float (NaN|infinity) to integer",  # NaN/inf into an integer tensor (NumPy: undefined value)
+    r"pynn supports at most 16 dimensions",         # NumPy: 64
 )
 #: Calls NumPy refuses and pynn answers, by (call family, regex on NumPy's message):
 LENIENT_THAN_NUMPY = (
     ("reduce", r"'list' object cannot be interpreted as an integer"),  # an axis may be a list, as a tuple
+    ("view", r"'list' object cannot be interpreted as an integer"),
     ("tensor-misc", r"only 0-dimensional arrays can be converted"),    # int()/float() of a one-element tensor
     ("clip", r"did not contain a loop with signature matching types <class 'numpy.dtypes.BoolDType'>"),  # bool clip
 )
