@@ -22,16 +22,6 @@ const Tensor* out_arg(const char* op, py::handle out) {
   return t;
 }
 
-bool is_comparison_op(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::equal: case BinaryOp::not_equal: case BinaryOp::greater:
-    case BinaryOp::greater_equal: case BinaryOp::less: case BinaryOp::less_equal:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_py_scalar(py::handle h) {
   return PyBool_Check(h.ptr()) || PyLong_CheckExact(h.ptr()) || PyFloat_CheckExact(h.ptr());
 }
@@ -75,7 +65,7 @@ void bind_ops(py::module_& m) {
 #define PYNN_BIND_BINARY(name)                                                                \
   m.def(#name, [](py::handle a, py::handle b, py::handle out) {                               \
     const char* op = binary_op_name(BinaryOp::name); /* the public name, in errors */         \
-    bool cmp = is_comparison_op(BinaryOp::name);                                              \
+    bool cmp = is_comparison(BinaryOp::name);                                              \
     std::vector<int> side;                                                                    \
     std::vector<Tensor> ab = resolve_operands(op, {a, b},                                     \
         cmp ? WeakIntPolicy::Clamp : WeakIntPolicy::Raise, &side);                            \

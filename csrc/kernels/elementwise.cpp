@@ -3,8 +3,6 @@
 #include "reduce.h"
 
 namespace pynn {
-namespace {
-
 bool is_comparison(BinaryOp op) {
   switch (op) {
     case BinaryOp::equal: case BinaryOp::not_equal: case BinaryOp::greater:
@@ -14,6 +12,8 @@ bool is_comparison(BinaryOp op) {
       return false;
   }
 }
+
+namespace {
 
 // The dtype the loop computes in.
 DType binary_compute_dtype(BinaryOp op, DType a, DType b) {

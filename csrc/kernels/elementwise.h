@@ -15,6 +15,8 @@ DType unary_result_dtype(UnaryOp op, DType x);
 
 // out may be null. When given it must have the broadcast shape and a dtype the
 // result can be cast to under NumPy's same_kind rule; the result is out.
+// The six comparisons (their results are bool).
+bool is_comparison(BinaryOp op);
 // `name` is the op its errors name (the public function calling it); null: op's own name.
 Tensor ew_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor* out, const char* name = nullptr);
 Tensor ew_unary(UnaryOp op, const Tensor& x, const Tensor* out);

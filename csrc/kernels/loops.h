@@ -728,12 +728,15 @@ void optim_rmsprop_loop(char* const* b, int64_t n, const double* h) {
   }
 }
 
-template <class T>
+// Adam, and with kAmsgrad its AMSGrad form (a third slot keeps the largest v seen,
+// which takes v's place in the step).
+template <class T, bool kAmsgrad = false>
 void optim_adam_loop(char* const* b, int64_t n, const double* h) {
   T* __restrict var = reinterpret_cast<T*>(b[0]);
   const T* __restrict g = reinterpret_cast<const T*>(b[1]);
   T* __restrict m = reinterpret_cast<T*>(b[2]);
   T* __restrict v = reinterpret_cast<T*>(b[3]);
+  T* __restrict vhat = kAmsgrad ? reinterpret_cast<T*>(b[4]) : nullptr;
   const T alpha = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
           eps = static_cast<T>(h[3]), decay = static_cast<T>(h[4]);
   for (int64_t i = 0; i < n; ++i) {
@@ -743,6 +746,10 @@ void optim_adam_loop(char* const* b, int64_t n, const double* h) {
     T vi = v[i] + (gi * gi - v[i]) * (T(1) - b2);
     m[i] = mi;
     v[i] = vi;
+    if constexpr (kAmsgrad) {
+      vi = nan_max(vhat[i], vi);
+      vhat[i] = vi;
+    }
     var[i] = w - alpha * mi / (vsqrt(vi) + eps);
   }
 }
@@ -762,24 +769,7 @@ void optim_adagrad_loop(char* const* b, int64_t n, const double* h) {
 
 template <class T>
 void optim_adam_amsgrad_loop(char* const* b, int64_t n, const double* h) {
-  T* __restrict var = reinterpret_cast<T*>(b[0]);
-  const T* __restrict g = reinterpret_cast<const T*>(b[1]);
-  T* __restrict m = reinterpret_cast<T*>(b[2]);
-  T* __restrict v = reinterpret_cast<T*>(b[3]);
-  T* __restrict vhat = reinterpret_cast<T*>(b[4]);
-  const T alpha = static_cast<T>(h[0]), b1 = static_cast<T>(h[1]), b2 = static_cast<T>(h[2]),
-          eps = static_cast<T>(h[3]), decay = static_cast<T>(h[4]);
-  for (int64_t i = 0; i < n; ++i) {
-    T w = var[i] - decay * var[i];
-    T gi = g[i];
-    T mi = m[i] + (gi - m[i]) * (T(1) - b1);
-    T vi = v[i] + (gi * gi - v[i]) * (T(1) - b2);
-    T hi = nan_max(vhat[i], vi);
-    m[i] = mi;
-    v[i] = vi;
-    vhat[i] = hi;
-    var[i] = w - alpha * mi / (vsqrt(hi) + eps);
-  }
+  optim_adam_loop<T, true>(b, n, h);
 }
 
 template <class T>
