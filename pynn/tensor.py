@@ -13,6 +13,7 @@ import numpy as np
 from . import _core
 from . import ops
 from .dtypes import BY_CODE, as_dtype, bool_, float32, float64, int64
+from .utils import named_error
 
 __all__ = [
     "Tensor", "tensor", "from_numpy", "empty", "zeros", "ones", "full", "arange", "eye",
@@ -246,7 +247,7 @@ def _comparison(fn, sym, reflected):
         except (TypeError, ValueError, OverflowError) as e:
             if isinstance(other, Tensor):
                 raise
-            raise _named_error(f"{sym} (or reflected {reflected})", e) from e
+            raise named_error(f"{sym} (or reflected {reflected})", e) from e
 
     return op
 
@@ -311,20 +312,6 @@ def tensor(data, dtype=None):
     return _tensor(data, dtype, "tensor")
 
 
-def _named_error(op, e):
-    """e with `op: ` before its message: of e's type when that type takes a lone
-    message, else of the documented base (TypeError or ValueError). NumPy's
-    _UFuncNoLoopError, for one, needs more constructor arguments."""
-    msg = f"{op}: {e}"
-    try:
-        new = type(e)(msg)
-        if str(new) == msg:
-            return new
-    except Exception:
-        pass
-    return (TypeError if isinstance(e, TypeError) else ValueError)(msg)
-
-
 def _tensor(data, dtype, op):
     """pynn.tensor, with `op` (the public function converting its argument) named in errors."""
     d = as_dtype(dtype, op)
@@ -336,7 +323,7 @@ def _tensor(data, dtype, op):
         try:
             a = np.asarray(data, dtype=None if d is None else d.dtype)
         except (TypeError, ValueError, OverflowError) as e:  # a ragged list, 2**64: NumPy's message, op named
-            raise _named_error(op, e) from e
+            raise named_error(op, e) from e
         except MemoryError as e:  # e.g. a sequence claiming 2**62 items
             raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
         if d is None and a.dtype == np.float64:
@@ -385,7 +372,7 @@ def _like(t, dtype, op):
         try:
             a = np.asarray(t)
         except (TypeError, ValueError, OverflowError) as e:  # e.g. a ragged list
-            raise _named_error(op, e) from e
+            raise named_error(op, e) from e
         except MemoryError as e:
             raise MemoryError(f"{op}: {str(e) or 'cannot allocate the array'}") from e
         if a.dtype == np.float64 and not isinstance(t, (np.ndarray, np.generic)):
@@ -432,7 +419,7 @@ def arange(start, stop=None, step=1, dtype=None):
     try:
         a = np.arange(start, stop, step, dtype=d.dtype)
     except (TypeError, ValueError, OverflowError, ZeroDivisionError) as e:  # NumPy's message, op named
-        raise _named_error("arange", e) from e
+        raise named_error("arange", e) from e
     return _core._copy_from(a)
 
 
@@ -442,5 +429,5 @@ def eye(N, M=None, k=0, dtype=float32):
     try:
         a = np.eye(N, M, k, dtype=d.dtype)
     except (TypeError, ValueError) as e:  # NumPy's message, with the op named
-        raise _named_error("eye", e) from e
+        raise named_error("eye", e) from e
     return _core._copy_from(a)

@@ -16,15 +16,17 @@ _DOCUMENTED = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
 
 
 def named_error(op, e):
-    """A new exception for `e` (one of ValueError, TypeError, IndexError, OverflowError,
-    MemoryError) whose message starts with the public name `op`, of the nearest of those
-    classes (NumPy's subclasses take other constructor arguments). Use as
-    `raise named_error(op, e) from e`; a message already naming op is kept as it is."""
-    cls = next((c for c in _DOCUMENTED if isinstance(e, c)), None)
-    if cls is None:
-        return e
+    """A new exception for `e` whose message starts with the public name `op` (a message
+    already naming op is kept as it is): of e's own type when it is one of Python's
+    (ZeroDivisionError stays one), else of the nearest documented class (NumPy's
+    subclasses, AxisError or _UFuncNoLoopError, take other constructor arguments).
+    Use as `raise named_error(op, e) from e`."""
     msg = str(e)
-    return cls(msg if msg.startswith(f"{op}:") else f"{op}: {msg}")
+    if not msg.startswith(f"{op}:"):
+        msg = f"{op}: {msg}"
+    if type(e).__module__ == "builtins":
+        return type(e)(msg)
+    return next((c for c in _DOCUMENTED if isinstance(e, c)), ValueError)(msg)
 
 
 class GradcheckError(AssertionError):
