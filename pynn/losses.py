@@ -13,7 +13,7 @@ pynn does not have).
 
 import numpy as np
 
-from . import ops
+from . import _core, ops
 from .utils import snake_case
 from .tensor import tensor as _tensor
 
@@ -321,7 +321,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
 
 
 def _class_indices(y_true, y_pred, op, axis=-1, ignore_class=None):
-    """(scores with the class axis last, int64 class indices as a NumPy array, valid mask or None).
+    """(scores with the class axis last, int64 class indices, valid mask or None), as tensors.
     Labels with a size-1 class axis lose it; float labels are cast (Keras casts them);
     indices outside [0, classes) other than ignore_class are a ValueError naming op."""
     y_pred = ops._as_tensor(y_pred, op)
@@ -333,25 +333,28 @@ def _class_indices(y_true, y_pred, op, axis=-1, ignore_class=None):
         labels = ops.squeeze(labels, axis)
     if axis != y_pred.ndim - 1:
         y_pred = ops.transpose(y_pred, tuple(i for i in range(y_pred.ndim) if i != axis) + (axis,))
-    labels = np.asarray(sparse_labels(labels, y_pred.shape, op))
-    labels = labels.astype(np.int64)
+    labels = sparse_labels(labels, y_pred.shape, op)
+    if labels.dtype != "int64":
+        labels = labels.astype("int64")  # float labels truncate, as NumPy's astype
     valid = None
     if ignore_class is not None:
-        valid = labels != ignore_class
-        labels = np.where(valid, labels, 0)
-    classes = y_pred.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(f"{op}: class indices must be in [0, {classes}), got values from {labels.min()} "
-                         f"to {labels.max()}")
+        valid = ops.not_equal(labels, ignore_class)
+        labels = ops.where(valid, labels, 0)
+    _core._check_labels(labels, y_pred.shape[-1], op)  # a kernel call: checked at every replay too
     return y_pred, labels, valid
+
+
+def _one_hot(labels, classes, dtype):
+    """Rows of the identity (classes, classes) picked by int64 labels, as tensor ops."""
+    return ops.equal(ops.expand_dims(labels, -1), _tensor(np.arange(classes))).astype(dtype)
 
 
 def _sparse_xent(y_true, y_pred, from_logits, ignore_class, axis):
     y_pred, labels, valid = _class_indices(y_true, y_pred, "sparse_categorical_crossentropy", axis, ignore_class)
-    onehot = _tensor(np.eye(y_pred.shape[-1], dtype=y_pred.dtype.dtype)[labels])
+    onehot = _one_hot(labels, y_pred.shape[-1], y_pred.dtype)
     res = ops.negative(ops.sum(ops.multiply(onehot, _log_probs(y_pred, from_logits, -1)), axis=-1))
     if valid is not None:
-        res = ops.where(_tensor(valid), res, 0.0)
+        res = ops.where(valid, res, 0.0)
     return res, valid
 
 
@@ -364,7 +367,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 def categorical_generalized_cross_entropy(y_true, y_pred, q):
     """(1 - p[label]^q) / q for integer labels, 0 < q < 1 (Zhang & Sabuncu, 2018)."""
     y_pred, labels, _ = _class_indices(y_true, y_pred, "categorical_generalized_cross_entropy")
-    onehot = _tensor(np.eye(y_pred.shape[-1], dtype=y_pred.dtype.dtype)[labels])
+    onehot = _one_hot(labels, y_pred.shape[-1], y_pred.dtype)
     p = ops.sum(ops.multiply(y_pred, onehot), axis=-1)
     return ops.divide(ops.subtract(1.0, ops.power(p, q)), q)
 
@@ -419,13 +422,17 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
         else:  # straight to the values' dtype (a Python 1.7 never passes through float32)
             sample_weight = _tensor(np.asarray(sample_weight, dtype=dtype.dtype))
     if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
+        # Tensor ops, not NumPy: a captured step replays them (Note [Captured steps]).
+        mask = ops._as_tensor(mask, op)
+        if mask.dtype != "bool":
+            mask = mask.astype("bool")
         if reduction in ("mean", "sum_over_batch_size"):
-            valid = int(mask.sum())
-            float_mask = np.where(mask, mask.size / valid if valid else 0.0, 0.0)
+            valid = ops.sum(mask)
+            scale = ops.where(ops.greater(valid, 0), ops.divide(mask.size, ops.maximum(valid, 1)), 0.0)
+            float_mask = ops.where(mask, scale, 0.0)
         else:
-            float_mask = mask.astype(np.float64)
-        float_mask = _tensor(float_mask.astype(dtype.dtype))
+            float_mask = mask.astype("float64")
+        float_mask = float_mask.astype(dtype)
         if sample_weight is not None:
             float_mask, sample_weight = match_rank(float_mask, sample_weight)
             sample_weight = ops.multiply(sample_weight, float_mask)

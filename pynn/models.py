@@ -3,28 +3,35 @@ with Keras' training API: compile, fit, evaluate, predict, train_on_batch, test_
 summary, save / load_model.
 
 Note [Training step]
-One step of fit is: gather the batch (a view of the arrays without shuffling,
-one NumPy gather with it), run the model forward inside a GradientTape, take
-the loss (a softmax or sigmoid output hands its logits to a cross-entropy loss:
+One step of fit is: gather the batch (rows of the arrays, through the epoch's
+shuffled order, in C++), run the model forward inside a GradientTape, take the
+loss (a softmax or sigmoid output hands its logits to a cross-entropy loss:
 Note [Logits behind probabilities]), walk the tape back (each node one fused
 C++ backward), let the optimizer update every trainable weight in place (one
-fused C++ pass per weight), then update the metrics with no tape. The loss is
-tracked as the mean over the samples seen this epoch, weighted by batch size,
-as in Keras 3, and that running mean is what the progress bar and History show.
+fused C++ pass per weight), then update the loss tracker and the metrics with
+no tape. The loss is tracked as the mean over the samples seen this epoch,
+weighted by batch size, as in Keras 3, and that running mean is what the
+progress bar and History show.
 
-A Sequential stack of Dense layers with a softmax cross-entropy and accuracy
-(pynn/_compiled.py says exactly which) runs each step as one C++ call instead
-(Note [Compiled dense stack] in csrc/kernels/train.h): the same kernels on the
-same shapes, so the same numbers, without the Python in between. Callbacks see
-every batch either way; train_on_batch and test_on_batch always take the Python
-path, which stays the reference the compiled one is tested against.
+That eager step is the only definition of a step. fit, evaluate and predict
+run it through a _StepRunner, which captures it (Note [Captured steps] in
+csrc/plan/plan.h): per batch signature (the batch's shapes and dtypes), the
+first step runs eagerly (layers and optimizer slots are built), the second is
+recorded while it runs, and every later one replays the recording in one C++
+call. A metric whose update cannot be captured (it computes in NumPy) runs
+eagerly on the replayed step's outputs. compile(jit_compile=..., run_eagerly=...)
+chooses, as in Keras: "auto" (the default) captures when it can and otherwise
+warns once and stays eager; True raises instead; False or run_eagerly=True
+never captures. model.plan_info() says which path each signature took and why.
 """
 
 import math
 
 import numpy as np
 
-from . import _compiled
+import warnings
+
+from . import _capture, _core
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -169,8 +176,12 @@ class Model(Layer):
         "accuracy" is resolved by the loss, as Keras does (sparse categorical
         cross-entropy -> sparse categorical accuracy, and so on).
         """
-        for key in ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"):
-            kwargs.pop(key, None)  # Keras execution options: pynn has one way to run
+        run_eagerly = kwargs.pop("run_eagerly", False)
+        jit_compile = kwargs.pop("jit_compile", "auto")
+        for key in ("steps_per_execution", "auto_scale_loss"):
+            kwargs.pop(key, None)  # Keras execution options that change nothing here
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
         if kwargs:
             raise TypeError(f"compile: unrecognized arguments {sorted(kwargs)}")
         if loss is None:
@@ -186,8 +197,32 @@ class Model(Layer):
         self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics or [])}
         self.metrics = [_metrics.get(m, loss=loss) for m in metrics or []]
         self._loss_tracker = _metrics.Mean(name="loss")
+        self.run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile
         self.compiled = True
         self._train_variables = None
+        self._plans = {}  # Note [Training step]
+
+    def plan_info(self):
+        """How fit / evaluate / predict run each batch signature (Note [Training step]): a list of
+        dicts with the mode, the batch shapes, the path ("captured" or "eager"), why a step
+        stays eager, the number of kernel calls and buffer bytes of a plan, and the metrics
+        that update eagerly after each replay."""
+        out = []
+        for (mode, sig, _), entry in getattr(self, "_plans", {}).items():
+            rows, shapes = sig
+            info = {"mode": mode, "batch": [(rows,) + shape for shape, _ in shapes], "path": "eager"}
+            if entry.plan is not None:
+                info.update(path="captured", kernel_calls=len(entry.plan.ops), buffer_bytes=entry.plan.plan.buffer_bytes,
+                            eager_metrics=[m.name for m in entry.eager_metrics])
+            elif entry.reason:
+                info["reason"] = entry.reason
+            out.append(info)
+        if not out:
+            out.append({"path": "eager" if self.run_eagerly or self.jit_compile is False else "not run yet",
+                        "jit_compile": getattr(self, "jit_compile", "auto"),
+                        "run_eagerly": getattr(self, "run_eagerly", False)})
+        return out
 
     def _assert_compiled(self, what):
         if not self.compiled:
@@ -227,11 +262,11 @@ class Model(Layer):
         return dict(sorted(logs.items()))
 
     def _update_metrics(self, loss, y, y_pred, n):
-        self._loss_tracker.update_state(float(loss), n)
-        if self.metrics:
-            with no_grad():
-                for m in self.metrics:
-                    m.update_state(y, y_pred)
+        """The loss tracker and every metric after a batch of n samples; returns the metrics
+        whose update could not be captured (Note [Training step])."""
+        with no_grad():
+            self._loss_tracker.update_state(loss, n)
+            return [m for m in self.metrics if not _capture.sub_step(_update_metric, m, y, y_pred)]
 
     # ------------------------------------------------------------ one batch
     def train_step(self, x, y):
@@ -328,24 +363,16 @@ class Model(Layer):
                            epochs=epochs, steps=steps)
         self.stop_training = False
         self._train_variables = None
-        compiled = _compiled.for_model(self, xs[0], y, training=True) if len(xs) == 1 else None
+        runner = _StepRunner(self, "train", xs, y)
         cbs.on_train_begin()
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            order = _random._index_order(n) if shuffle else None
-            order_t = None if order is None else from_numpy(order)
+            order_t = from_numpy(_random._index_order(n)) if shuffle else None
             for step in range(steps):
                 cbs.on_train_batch_begin(step)
-                start, stop = step * batch_size, min(n, (step + 1) * batch_size)
-                if compiled is not None:  # one C++ call (Note [Compiled dense stack])
-                    loss, correct = compiled.train(order_t, start, stop, self.optimizer._next_scalars())
-                    _compiled.update_metrics(self, loss, correct, stop - start)
-                else:
-                    bx, by = _take(xs, y, order, start, stop)
-                    loss, y_pred = self.train_step(bx, by)
-                    self._update_metrics(loss, by, y_pred, by.shape[0])
+                runner.step(order_t, step * batch_size, min(n, (step + 1) * batch_size))
                 cbs.on_train_batch_end(step, self._logs())
                 if self.stop_training:
                     break
@@ -363,18 +390,11 @@ class Model(Layer):
     def _evaluate_loop(self, xs, y, batch_size, cbs):
         self.reset_metrics()
         n = _length(xs[0])
-        compiled = _compiled.for_model(self, xs[0], y) if len(xs) == 1 else None
+        runner = _StepRunner(self, "test", xs, y)
         for step in range(-(-n // batch_size)):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            start, stop = step * batch_size, min(n, (step + 1) * batch_size)
-            if compiled is not None:
-                loss, correct = compiled.evaluate(start, stop)
-                _compiled.update_metrics(self, loss, correct, stop - start)
-            else:
-                bx, by = _take(xs, y, None, start, stop)
-                loss, y_pred = self.test_step(bx, by)
-                self._update_metrics(loss, by, y_pred, by.shape[0])
+            runner.step(None, step * batch_size, min(n, (step + 1) * batch_size))
             if cbs is not None:
                 cbs.on_test_batch_end(step, self._logs())
         return self._logs()
@@ -410,16 +430,11 @@ class Model(Layer):
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
         cbs.on_predict_begin()
         chunks = []
-        compiled = _compiled.for_model(self, xs[0]) if len(xs) == 1 else None
+        runner = _StepRunner(self, "predict", xs, None)
         with no_grad():
             for step in range(steps):
                 cbs.on_predict_batch_begin(step)
-                start, stop = step * batch_size, min(n, (step + 1) * batch_size)
-                if compiled is not None:
-                    out = compiled.predict(start, stop)
-                else:
-                    bx, _ = _take(xs, None, None, start, stop)
-                    out = _to_numpy(self(bx, training=False))
+                out = _to_numpy(runner.step(None, step * batch_size, min(n, (step + 1) * batch_size)))
                 chunks.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
@@ -559,6 +574,108 @@ def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):
     from .saving import load_model as _load
 
     return _load(filepath, custom_objects, compile, max_bytes)
+
+
+# ---------------------------------------------------------------- steps (Note [Training step])
+
+def _update_metric(m, y, y_pred):
+    m.update_state(y, y_pred)
+
+
+class _PlanEntry:
+    """What the runner knows about one batch signature: how often it ran, and its plan or why
+    there is none."""
+
+    __slots__ = ("seen", "plan", "reason", "eager_metrics")
+
+    def __init__(self):
+        self.seen, self.plan, self.reason, self.eager_metrics = 0, None, None, []
+
+
+class _StepRunner:
+    """The steps of one fit / evaluate / predict call over prepared arrays: the batch rows
+    gathered in C++, then the eager step, its capture, or its plan's replay."""
+
+    def __init__(self, model, mode, xs, y):
+        self.model, self.mode, self.multi = model, mode, len(xs) > 1
+        self.sources = [from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)])
+        self.enabled = not getattr(model, "run_eagerly", False) and getattr(model, "jit_compile", "auto") is not False
+        if "_plans" not in model.__dict__:
+            model._plans = {}
+        self.plans = model._plans
+        metrics = [] if mode == "predict" else [model._loss_tracker, *model.metrics]
+        optimizer = model.optimizer if mode == "train" else None
+        # Plans hold the model's variables, optimizer and metrics: new ones make new plans.
+        self.state_key = (id(optimizer), id(getattr(model, "_loss_fn", None)), tuple(id(m) for m in metrics),
+                          tuple(id(v) for v in model.variables))
+        self.metrics, self.optimizer = metrics, optimizer
+        self.train_vars = model.trainable_variables if optimizer is not None else []
+
+    def _inputs(self, inputs):
+        n_x = len(inputs) - (self.mode != "predict")
+        bx = list(inputs[:n_x]) if self.multi else inputs[0]
+        return bx, (inputs[-1] if self.mode != "predict" else None)
+
+    def _unit(self, *inputs):
+        """One step on the gathered batch: what is captured."""
+        model = self.model
+        bx, by = self._inputs(inputs)
+        if self.mode == "predict":
+            with no_grad():
+                return model(bx, training=False)
+        step = model.train_step if self.mode == "train" else model.test_step
+        loss, y_pred = step(bx, by)
+        return y_pred, by, model._update_metrics(loss, by, y_pred, by.shape[0])
+
+    def _state(self):
+        """Every tensor whose values change between steps: the plan must never bake them in."""
+        state = list(self.model.variables)
+        if self.optimizer is not None and self.optimizer.built:
+            state += self.optimizer.variables
+        for m in self.metrics:
+            state += [v for v in vars(m).values() if isinstance(v, Tensor)]
+        return state
+
+    def step(self, order, start, stop):
+        """Runs the step on rows start..stop (through order); returns predict's outputs."""
+        sig = tuple((tuple(s.shape[1:]), s._dtype_code) for s in self.sources)
+        key = (self.mode, (stop - start, sig), self.state_key)
+        entry = self.plans.get(key)
+        if entry is None:
+            entry = self.plans[key] = _PlanEntry()
+        if entry.plan is not None:
+            if self.optimizer is not None:  # as Optimizer.apply refuses, before anything changes
+                for v in self.train_vars:
+                    if not v.writeable:
+                        raise ValueError(f"{type(self.optimizer).__name__}: assignment destination is read-only "
+                                         f"(variable {getattr(v, 'name', None)!r})")
+            result = entry.plan.run(self.sources, order, start, stop)
+            if self.mode == "predict":
+                return result
+            y_pred, by, _ = result
+            if entry.eager_metrics:
+                with no_grad():
+                    for m in entry.eager_metrics:
+                        m.update_state(by, y_pred)
+            return None
+        inputs = [_core._gather(s, order, start, stop) for s in self.sources]
+        entry.seen += 1
+        if not self.enabled or entry.seen == 1 or entry.reason is not None:
+            result = self._unit(*inputs)  # the first step of a signature builds what it needs
+            return result if self.mode == "predict" else None
+        result, plan, reason = _capture.capture(self._unit, inputs, self._state())
+        if plan is None:
+            entry.reason = reason
+            if getattr(self.model, "jit_compile", "auto") is True:
+                raise ValueError(f"{self.model.name}: jit_compile=True, but the {self.mode} step cannot be captured: "
+                                 f"{reason}. Use jit_compile='auto' to run such steps eagerly")
+            warnings.warn(f"{self.model.name}: the {self.mode} step runs eagerly, as it cannot be captured: {reason}",
+                          RuntimeWarning, stacklevel=4)
+        else:
+            entry.plan = plan
+            if self.mode != "predict":
+                entry.eager_metrics = result[2]
+        return result if self.mode == "predict" else None
 
 
 # ---------------------------------------------------------------- data handling

@@ -23,7 +23,7 @@ __all__ = [
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy", "dense", "activation",
+    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout",
 ]
 
 Tensor = _core.Tensor
@@ -614,6 +614,18 @@ def dense(x, kernel, bias=None, activation=None):
     y = _core._dense(x, kernel, bias, act)
     if _recording():
         record(_dense_backward, (x, kernel, bias), y, act)
+    return y
+
+
+def dropout(x, rate, key):
+    """Inverted dropout of a float tensor: each element kept with probability 1 - rate and
+    scaled by 1 / (1 - rate), else 0, the mask a function of `key` (a one-element int64 tensor)
+    and the element's index (Note [Dropout masks] in csrc/kernels/nn.cpp). The backward is the
+    same dropout of the gradient, the mask recomputed from the key, never stored."""
+    x = _as_tensor(x, "dropout")
+    y = _core._dropout(x, float(rate), key)
+    if _recording():
+        record(lambda g, ins, out, _: (dropout(g, rate, key),), (x,), y)
     return y
 
 

@@ -30,8 +30,18 @@ def seed(n=None):
     _generator = np.random.default_rng(None if n is None else int(n))
 
 
+def _refuse_in_capture():
+    """Numbers drawn in Python inside a captured step would be the same at every replay
+    (Note [Captured steps] in csrc/plan/plan.h): the capture is refused."""
+    from . import _capture
+
+    _capture.refuse("pynn.random draws numbers in Python, which a captured step would repeat; draw them "
+                    "outside the step, or use a layer that draws in C++ (Dropout)")
+
+
 def get_generator(seed=None):
     """The global NumPy Generator, or a private one when `seed` is an integer."""
+    _refuse_in_capture()
     if seed is None:
         return _generator
     if isinstance(seed, np.random.Generator):
@@ -123,9 +133,14 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     return _as_tensor(mean + stddev * z, dtype, "random.truncated_normal")
 
 
+def _draw_key(generator=None):
+    """A 63-bit key for a C++ random kernel (dropout), from `generator` or the global one."""
+    return int((generator or _generator).integers(0, 2**63 - 1))
+
+
 def _index_order(n, seed=None):
     """A random permutation of range(n) as a NumPy int64 array (fit's shuffling)."""
-    return get_generator(seed).permutation(int(n))
+    return (_generator if seed is None else get_generator(seed)).permutation(int(n))
 
 
 # Note [NumPy-style random]
@@ -139,6 +154,7 @@ def _index_order(n, seed=None):
 
 def _out(values):
     """NumPy's result as pynn returns it: a tensor for arrays, the Python scalar for scalars."""
+    _refuse_in_capture()
     if isinstance(values, np.ndarray):
         return from_numpy(np.ascontiguousarray(values))
     return values.item() if isinstance(values, np.generic) else values

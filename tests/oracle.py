@@ -116,3 +116,30 @@ def python_child(code, *args, env=None, **kwargs):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     kwargs.setdefault("cwd", tempfile.gettempdir())
     return subprocess.run([sys.executable, "-c", code, *args], env=env, **kwargs)
+
+
+def captured_and_eager(make, run, expect="captured", modes=("train",)):
+    """The eager step is the oracle of the captured one (Note [Captured steps]): run(model) on
+    a model from make(**compile_options), once as compiled by default (captured) and once
+    with run_eagerly=True, pynn's generator seeded alike before each; returns both results
+    (after checking that the first model's `modes` took the `expect` path) and both models."""
+    results = []
+    for options in ({}, {"run_eagerly": True}):
+        pynn.random.seed(0)
+        model = make(**options)
+        pynn.random.seed(7)
+        results.append((run(model), model))
+    paths = {info["path"] for info in results[0][1].plan_info() if info.get("mode") in modes}
+    assert paths == {expect}, f"expected the {modes} steps to be {expect}, got {results[0][1].plan_info()}"
+    assert {info["path"] for info in results[1][1].plan_info()} <= {"eager"}
+    return results
+
+
+def assert_same_state(a, b):
+    """Two models hold the same weights, optimizer variables and metric results, bit for bit."""
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    if a.optimizer is not None and a.optimizer.built:
+        for sa, sb in zip(a.optimizer.variables, b.optimizer.variables, strict=True):
+            np.testing.assert_array_equal(np.asarray(sa), np.asarray(sb))
+    assert [m.result() for m in a.metrics] == [m.result() for m in b.metrics]

@@ -219,12 +219,20 @@ def test_fused_updates_refuse_read_only_memory(name):
     assert v.tolist() == [1.0, 2.0]
 
 
-def test_dense_stack_refuses_read_only_weights():
-    k = pynn.from_numpy(_locked_array(None).T.copy())
-    k.writeable = False
-    stack = _core._DenseStack([k], [None], [_core._Activation.linear])
+def test_a_captured_step_refuses_weights_locked_between_steps():
+    # The replayed optimizer update checks the destination as the eager one does.
+    pynn.random.seed(0)
+    m = pynn.Sequential([pynn.layers.Input((3,)), pynn.layers.Dense(2)])
+    m.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32)
+    m.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    assert m.plan_info()[0]["path"] == "captured"
+    kernel = m.trainable_variables[0]
+    before = kernel.numpy().copy()
+    kernel.writeable = False
     with pytest.raises(ValueError, match=READ_ONLY):
-        stack.set_optimizer(_core._OptimRule.sgd, [[]])
+        m.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    np.testing.assert_array_equal(kernel.numpy(), before)
 
 
 def test_read_only_inputs_still_work_everywhere(ro):

@@ -2,6 +2,7 @@
 #include "bind.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/linalg.h"
+#include "plan/plan.h"
 
 namespace pynn {
 
@@ -9,13 +10,13 @@ void bind_linalg(py::module_& m) {
   m.def("matmul", [](py::handle a, py::handle b) {
     std::vector<Tensor> ab = resolve_operands("matmul", {a, b});
     py::gil_scoped_release nogil;
-    return linalg_matmul(ab[0], ab[1]);
+    return plan_call("matmul", [=] { return linalg_matmul(ab[0], ab[1]); });
   }, py::arg("a"), py::arg("b"));
 
   m.def("dot", [](py::handle a, py::handle b) {
     std::vector<Tensor> ab = resolve_operands("dot", {a, b});
     py::gil_scoped_release nogil;
-    return linalg_dot(ab[0], ab[1]);
+    return plan_call("dot", [=] { return linalg_dot(ab[0], ab[1]); });
   }, py::arg("a"), py::arg("b"));
 
   m.def("tensordot", [](py::handle a, py::handle b, py::handle axes) {
@@ -38,7 +39,7 @@ void bind_linalg(py::module_& m) {
       xb.assign(db.begin(), db.end());
     }
     py::gil_scoped_release nogil;
-    return linalg_tensordot(ab[0], ab[1], xa, xb);
+    return plan_call("tensordot", [=] { return linalg_tensordot(ab[0], ab[1], xa, xb); });
   }, py::arg("a"), py::arg("b"), py::arg("axes") = 2);
 
   m.def("_gemm_info", [](const std::string& dtype) {

@@ -3,13 +3,15 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <tuple>
 
 #include "bind.h"
 #include "kernels/elementwise.h"
 #include "kernels/nn.h"
 #include "kernels/optim.h"
 #include "kernels/reduce.h"
-#include "kernels/train.h"
+#include "plan/plan.h"
 
 namespace pynn {
 namespace {
@@ -53,6 +55,13 @@ Tensor compare_out_of_range(BinaryOp op, const Tensor& t, int k, int side, const
   return ew_binary(truth ? BinaryOp::equal : BinaryOp::not_equal, t, t, out, name);
 }
 
+// The out= tensor held by value (a recorded step keeps it, Note [Captured steps]).
+std::optional<Tensor> held(const Tensor* t) {
+  if (!t) return std::nullopt;
+  return *t;
+}
+const Tensor* ptr(const std::optional<Tensor>& t) { return t ? &*t : nullptr; }
+
 // With out= the function returns the very same Python object, as NumPy does.
 py::object result(Tensor r, py::handle out) {
   if (!out.is_none()) return py::reinterpret_borrow<py::object>(out);
@@ -73,12 +82,16 @@ void bind_ops(py::module_& m) {
     /* NumPy raises unless the other operand is an integer (not bool) array */                \
     if (k >= 0 && (side[1 - k] || !is_integral(ab[1 - k].dtype) || is_py_scalar(k ? a : b)))  \
       resolve_operands(op, {a, b}); /* raises */                                              \
-    const Tensor* o = out_arg(op, out);                                                       \
+    auto o = held(out_arg(op, out));                                                          \
+    const Tensor x0 = ab[0], x1 = ab[1];                                                      \
+    const int sk = k >= 0 ? side[k] : 0;                                                      \
     Tensor r;                                                                                 \
     {                                                                                         \
       py::gil_scoped_release nogil;                                                           \
-      r = k >= 0 ? compare_out_of_range(BinaryOp::name, ab[1 - k], k, side[k], o)             \
-                 : ew_binary(BinaryOp::name, ab[0], ab[1], o);                                \
+      r = plan_call(op, [=] {                                                                 \
+        return k >= 0 ? compare_out_of_range(BinaryOp::name, k ? x0 : x1, k, sk, ptr(o))      \
+                      : ew_binary(BinaryOp::name, x0, x1, ptr(o));                            \
+      });                                                                                     \
     }                                                                                         \
     return result(std::move(r), out);                                                         \
   }, py::arg("a"), py::arg("b"), py::arg("out") = py::none());
@@ -88,11 +101,11 @@ void bind_ops(py::module_& m) {
 #define PYNN_BIND_UNARY(name)                                                                 \
   m.def(#name, [](py::handle x, py::handle out) {                                             \
     Tensor xt = resolve_operands(#name, {x})[0];                                              \
-    const Tensor* o = out_arg(#name, out);                                                    \
+    auto o = held(out_arg(#name, out));                                                       \
     Tensor r;                                                                                 \
     {                                                                                         \
       py::gil_scoped_release nogil;                                                           \
-      r = ew_unary(UnaryOp::name, xt, o);                                                     \
+      r = plan_call(#name, [=] { return ew_unary(UnaryOp::name, xt, ptr(o)); });              \
     }                                                                                         \
     return result(std::move(r), out);                                                         \
   }, py::arg("x"), py::arg("out") = py::none());
@@ -105,7 +118,7 @@ void bind_ops(py::module_& m) {
     // (keeping its low bits) where its ufuncs raise.
     std::vector<Tensor> ab = resolve_operands("where", {a, b}, WeakIntPolicy::Wrap);
     py::gil_scoped_release nogil;
-    return ew_where(c, ab[0], ab[1]);
+    return plan_call("where", [=] { return ew_where(c, ab[0], ab[1]); });
   }, py::arg("condition"), py::arg("x"), py::arg("y"));
 
   m.def("clip", [](py::handle x, py::handle lo, py::handle hi, py::handle out) {
@@ -148,13 +161,14 @@ void bind_ops(py::module_& m) {
         else resolve_operands("clip", {x, lo, hi});
       }
     }
-    const Tensor* lop = lo.is_none() ? nullptr : &v[1];
-    const Tensor* hip = hi.is_none() ? nullptr : &v[lo.is_none() ? 1 : 2];
-    const Tensor* o = out_arg("clip", out);
+    auto lop = held(lo.is_none() ? nullptr : &v[1]);
+    auto hip = held(hi.is_none() ? nullptr : &v[lo.is_none() ? 1 : 2]);
+    auto o = held(out_arg("clip", out));
+    const Tensor xv = v[0];
     Tensor r;
     {
       py::gil_scoped_release nogil;
-      r = ew_clip(v[0], lop, hip, o);
+      r = plan_call("clip", [=] { return ew_clip(xv, ptr(lop), ptr(hip), ptr(o)); });
     }
     return result(std::move(r), out);
   }, py::arg("x"), py::arg("a_min"), py::arg("a_max"), py::arg("out") = py::none());
@@ -171,7 +185,7 @@ void bind_ops(py::module_& m) {
                                        "argmin: axis"};  // ReduceOp order
     std::vector<int64_t> axes = axes_from_py(axis, &all, what[static_cast<int>(op)]);
     py::gil_scoped_release nogil;
-    return reduce(op, xt, axes, all, keepdims);
+    return plan_call(reduce_name(op), [=] { return reduce(op, xt, axes, all, keepdims); });
   }, py::arg("op"), py::arg("x"), py::arg("axis"), py::arg("keepdims"));
 
   py::enum_<OptimRule> optim_rule(m, "_OptimRule");
@@ -179,15 +193,30 @@ void bind_ops(py::module_& m) {
   PYNN_OPTIM_RULES(PYNN_OPTIM_VALUE)
 #undef PYNN_OPTIM_VALUE
 
-  m.def("_optim_update", [](OptimRule rule, std::vector<Tensor> bufs, std::vector<double> h) {
+  // scalars: a list of floats, or a float64 tensor read when the update runs
+  // (a plan's host input, refilled before each replay: Note [Captured steps]).
+  m.def("_optim_update", [](OptimRule rule, std::vector<Tensor> bufs, py::handle scalars) {
+    const Tensor* ht = as_tensor(scalars);
+    if (ht) {
+      PYNN_CHECK_KIND(TypeError, ht->dtype == DType::Float64 && ht->ndim() == 1 && ht->is_contiguous(),
+                      "optimizer update: scalars must be a contiguous 1-D float64 tensor");
+      const Tensor h = *ht;
+      py::gil_scoped_release nogil;
+      plan_call("optimizer_update", [=] {
+        const double* p = reinterpret_cast<const double*>(h.data());
+        optim_update(rule, bufs, std::vector<double>(p, p + h.shape[0]));
+      });
+      return;
+    }
+    std::vector<double> h = scalars.cast<std::vector<double>>();
     py::gil_scoped_release nogil;
-    optim_update(rule, bufs, h);
+    plan_call("optimizer_update", [=] { optim_update(rule, bufs, h); });
   }, py::arg("rule"), py::arg("buffers"), py::arg("scalars"),
      "One fused in-place optimizer update (Note [Fused optimizer updates]).");
 
   m.def("_softmax_rows", [](const Tensor& x, bool log) {
     py::gil_scoped_release nogil;
-    return nn_softmax_rows(x, log);
+    return plan_call(log ? "log_softmax" : "softmax", [=] { return nn_softmax_rows(x, log); });
   }, py::arg("x"), py::arg("log"));
 
   m.def("_softmax_xent", [](const Tensor& logits, py::handle target, double scale, bool want_grad) {
@@ -195,7 +224,11 @@ void bind_ops(py::module_& m) {
     Tensor loss, grad;
     {
       py::gil_scoped_release nogil;
-      nn_softmax_xent(logits, t, scale, &loss, want_grad ? &grad : nullptr);
+      std::tie(loss, grad) = plan_call("softmax_cross_entropy", [=] {
+        Tensor l, g;
+        nn_softmax_xent(logits, t, scale, &l, want_grad ? &g : nullptr);
+        return std::make_pair(l, g);
+      });
     }
     return py::make_tuple(loss, want_grad ? py::cast(grad) : py::none());
   }, py::arg("logits"), py::arg("target"), py::arg("scale"), py::arg("want_grad"));
@@ -206,9 +239,9 @@ void bind_ops(py::module_& m) {
       .value("softmax", Activation::softmax);
 
   m.def("_dense", [](const Tensor& x, const Tensor& w, py::handle b, Activation act) {
-    const Tensor* bp = out_arg("dense", b);
+    auto bp = held(out_arg("dense", b));
     py::gil_scoped_release nogil;
-    return nn_dense(x, w, bp, act);
+    return plan_call("dense", [=] { return nn_dense(x, w, ptr(bp), act); });
   }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("activation"));
 
   m.def("_dense_backward", [](const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
@@ -216,7 +249,11 @@ void bind_ops(py::module_& m) {
     Tensor dx, dw, db;
     {
       py::gil_scoped_release nogil;
-      nn_dense_backward(dy, x, w, y, act, need_dx, need_db, &dx, &dw, &db);
+      std::tie(dx, dw, db) = plan_call("dense_backward", [=] {
+        Tensor gx, gw, gb;
+        nn_dense_backward(dy, x, w, y, act, need_dx, need_db, &gx, &gw, &gb);
+        return std::make_tuple(gx, gw, gb);
+      });
     }
     return py::make_tuple(need_dx ? py::cast(dx) : py::none(), dw, need_db ? py::cast(db) : py::none());
   });
@@ -239,23 +276,27 @@ void bind_ops(py::module_& m) {
     Tensor xt = resolve_operands(act_op_name(op), {x})[0];
     const auto h = act_params(params);
     py::gil_scoped_release nogil;
-    return nn_activation(op, xt, h.data());
+    return plan_call(act_op_name(op), [=] { return nn_activation(op, xt, h.data()); });
   }, py::arg("op"), py::arg("x"), py::arg("params"));
   m.def("_activation_grad", [act_params](ActOp op, py::handle dy, const Tensor& x, const Tensor& y,
                                          const std::vector<double>& params, int order) {
     Tensor dyt = resolve_operands(act_op_name(op), {dy})[0];
     const auto h = act_params(params);
     py::gil_scoped_release nogil;
-    return nn_activation_grad(op, dyt, x, y, h.data(), order);
+    return plan_call("activation_grad", [=] { return nn_activation_grad(op, dyt, x, y, h.data(), order); });
   }, py::arg("op"), py::arg("dy"), py::arg("x"), py::arg("y"), py::arg("params"), py::arg("order") = 1);
   m.def("_dense_act", [act_params](const Tensor& x, const Tensor& w, py::handle b, ActOp op,
                                    const std::vector<double>& params) {
-    const Tensor* bp = out_arg("dense", b);
+    auto bp = held(out_arg("dense", b));
     const auto h = act_params(params);
     Tensor y, z;
     {
       py::gil_scoped_release nogil;
-      y = nn_dense_act(x, w, bp, op, h.data(), &z);
+      std::tie(y, z) = plan_call("dense", [=] {
+        Tensor pre;
+        Tensor out = nn_dense_act(x, w, ptr(bp), op, h.data(), &pre);
+        return std::make_pair(out, pre);
+      });
     }
     return py::make_tuple(y, z);
   }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("op"), py::arg("params"));
@@ -266,50 +307,36 @@ void bind_ops(py::module_& m) {
     Tensor dx, dw, db;
     {
       py::gil_scoped_release nogil;
-      nn_dense_act_backward(dy, x, w, z, y, op, h.data(), need_dx, need_db, &dx, &dw, &db);
+      std::tie(dx, dw, db) = plan_call("dense_backward", [=] {
+        Tensor gx, gw, gb;
+        nn_dense_act_backward(dy, x, w, z, y, op, h.data(), need_dx, need_db, &gx, &gw, &gb);
+        return std::make_tuple(gx, gw, gb);
+      });
     }
     return py::make_tuple(need_dx ? py::cast(dx) : py::none(), dw, need_db ? py::cast(db) : py::none());
   });
 
-  // Note [Compiled dense stack] (kernels/train.h).
-  py::class_<DenseStack>(m, "_DenseStack")
-      .def(py::init([](std::vector<Tensor> kernels, py::list biases, std::vector<Activation> acts) {
-             std::vector<Tensor> b;
-             for (py::handle h : biases) {
-               const Tensor* t = out_arg("DenseStack", h);
-               b.push_back(t ? *t : Tensor{});
-             }
-             return std::make_unique<DenseStack>(std::move(kernels), std::move(b), std::move(acts));
-           }),
-           py::arg("kernels"), py::arg("biases"), py::arg("activations"))
-      .def("set_optimizer", &DenseStack::set_optimizer, py::arg("rule"), py::arg("slots"))
-      .def("train", [](DenseStack& s, const Tensor& x, const Tensor& y, py::handle order, int64_t start,
-                       int64_t stop, std::vector<double> h) {
-        const Tensor* o = out_arg("DenseStack.train", order);
-        DenseStack::Result r;
-        {
-          py::gil_scoped_release nogil;
-          r = s.train(x, y, o, start, stop, h);
-        }
-        return py::make_tuple(r.loss, r.correct);
-      }, py::arg("x"), py::arg("y"), py::arg("order"), py::arg("start"), py::arg("stop"), py::arg("scalars"))
-      .def("evaluate", [](DenseStack& s, const Tensor& x, const Tensor& y, int64_t start, int64_t stop) {
-        DenseStack::Result r;
-        {
-          py::gil_scoped_release nogil;
-          r = s.evaluate(x, y, start, stop);
-        }
-        return py::make_tuple(r.loss, r.correct);
-      }, py::arg("x"), py::arg("y"), py::arg("start"), py::arg("stop"))
-      .def("predict", [](DenseStack& s, const Tensor& x, int64_t start, int64_t stop) {
-        py::gil_scoped_release nogil;
-        return s.predict(x, start, stop);
-      }, py::arg("x"), py::arg("start"), py::arg("stop"));
+  // Class labels (an int64 tensor of any shape) in [0, classes), else a
+  // ValueError naming op: a step of a captured plan, so every replay checks.
+  m.def("_check_labels", [](const Tensor& labels, int64_t classes, const std::string& op) {
+    PYNN_CHECK_KIND(TypeError, labels.dtype == DType::Int64, op, ": labels must be int64 here, got ",
+                    dtype_name(labels.dtype));
+    py::gil_scoped_release nogil;
+    plan_call("check_labels", [=] {
+      const Tensor flat = ew_reshape(ew_contiguous(labels), Dims{labels.numel()});
+      nn_check_labels(op.c_str(), flat, classes);
+    });
+  }, py::arg("labels"), py::arg("classes"), py::arg("op"));
+
+  m.def("_dropout", [](const Tensor& x, double rate, const Tensor& key) {
+    py::gil_scoped_release nogil;
+    return plan_call("dropout", [=] { return nn_dropout(x, rate, key); });
+  }, py::arg("x"), py::arg("rate"), py::arg("key"));
 
   m.def("_sum_to", [](const Tensor& x, py::handle shape) {
     Dims d = dims_from_py(shape, "sum_to: shape");
     py::gil_scoped_release nogil;
-    return reduce_sum_to(x, d);
+    return plan_call("sum_to", [=] { return reduce_sum_to(x, d); });
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include "bind.h"
 #include "kernels/elementwise.h"
+#include "plan/plan.h"
 
 namespace pynn {
 namespace {
@@ -81,6 +82,7 @@ void bind_tensor(py::module_& m) {
       // Python subclasses (pynn.Variable) wrap a freshly made tensor.
       .def(py::init([](const Tensor& t) { return t; }), py::arg("tensor"))
       .def_buffer([](const Tensor& t) {
+        plan_host_read(t);  // Note [Captured steps]
         std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end()), strides(t.strides.begin(), t.strides.end());
         // A read-only tensor exports a read-only buffer (Note [Writeable flag]).
         return py::buffer_info(t.data(), t.elsize(), buffer_format(t.dtype), t.ndim(), shape, strides, !t.writeable);
@@ -117,13 +119,13 @@ void bind_tensor(py::module_& m) {
              // a Python int must fit it.
              Tensor v = assign_value("setitem", value, t.dtype);
              py::gil_scoped_release nogil;
-             ew_copy("setitem", view, v);
+             plan_call("setitem", [=] { ew_copy("setitem", view, v); });
            })
       .def("_reshape",
            [](const Tensor& t, py::handle shape) {
              Dims d = dims_from_py(shape, "reshape: shape");
              py::gil_scoped_release nogil;
-             return ew_reshape(t, d);
+             return plan_call("reshape", [=] { return ew_reshape(t, d); });
            })
       .def("_transpose",
            [](const Tensor& t, py::handle axes) {
@@ -150,24 +152,34 @@ void bind_tensor(py::module_& m) {
            [](const Tensor& t, int code) {
              DType d = dtype_from_code(code);
              py::gil_scoped_release nogil;
-             return ew_astype(t, d);
+             return plan_call("astype", [=] { return ew_astype(t, d); });
            })
       .def("_contiguous", [](const Tensor& t) {
         py::gil_scoped_release nogil;
-        return ew_contiguous(t);
+        return plan_call("contiguous", [=] { return ew_contiguous(t); });
       })
       .def("_shares_storage", [](const Tensor& a, const Tensor& b) { return a.storage == b.storage; });
 
   m.def("from_numpy", [](py::handle a) { return tensor_from_numpy(a, "from_numpy"); }, py::arg("array"),
         "A tensor sharing memory with a NumPy array (any strides); the array is kept alive.");
   m.def("_copy_from", [](py::handle obj) {
+    // A copy of a tensor is a step of a captured plan; a copy of host data
+    // (a list, a NumPy array) is a constant of it (Note [Captured steps]).
+    const bool device = as_tensor(obj) != nullptr;
     Tensor src = tensor_from_any(obj);
     py::gil_scoped_release nogil;
-    Tensor r = tensor_empty(src.shape, src.dtype);
-    ew_copy("tensor", r, src);
-    return r;
+    auto copy = [=] {
+      Tensor r = tensor_empty(src.shape, src.dtype);
+      ew_copy("tensor", r, src);
+      return r;
+    };
+    return device ? plan_call("copy", copy) : copy();
   });
-  m.def("_empty", [](py::handle shape, int code) { return tensor_empty(dims_from_py(shape, "empty: shape"), dtype_from_code(code)); });
+  m.def("_empty", [](py::handle shape, int code) {
+    const Dims d = dims_from_py(shape, "empty: shape");
+    const DType dt = dtype_from_code(code);
+    return plan_call("empty", [=] { return tensor_empty(d, dt); });
+  });
   // op: the public function (full, zeros, full_like...), named in errors.
   m.def("_full", [](py::handle shape, py::handle value, int code, const std::string& op) {
     std::string what = op + ": shape";
@@ -176,9 +188,11 @@ void bind_tensor(py::module_& m) {
     // The fill value takes the dtype, as NumPy 2 (a Python int must fit it).
     Tensor v = assign_value(op.c_str(), value, dt);
     py::gil_scoped_release nogil;
-    Tensor r = tensor_empty(d, dt);
-    ew_copy(op.c_str(), r, v);
-    return r;
+    return plan_call("full", [=] {
+      Tensor r = tensor_empty(d, dt);
+      ew_copy(op.c_str(), r, v);
+      return r;
+    });
   }, py::arg("shape"), py::arg("value"), py::arg("code"), py::arg("op") = "full");
 }
 

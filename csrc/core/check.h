@@ -23,6 +23,9 @@ struct MemoryError : std::runtime_error { using std::runtime_error::runtime_erro
 // A signal handler raised while a kernel ran (Note [Interrupts] in parallel.h):
 // the Python exception is already stashed by the bindings' hook.
 struct Interrupted : std::runtime_error { using std::runtime_error::runtime_error; };
+// A captured plan that cannot replay (Note [Captured steps] in plan/plan.h):
+// RuntimeError in Python; fit falls back to the eager step.
+struct PlanError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct InternalError : std::logic_error { using std::logic_error::logic_error; };
 
 namespace detail {

@@ -17,7 +17,25 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+AllocTrace& alloc_trace() {
+  thread_local AllocTrace trace;
+  return trace;
+}
+
 Tensor tensor_empty(const Dims& shape, DType dtype) {
+  AllocTrace& trace = alloc_trace();
+  if (trace.replay && !trace.scratch) {  // Note [Captured allocations]
+    PYNN_CHECK_KIND(PlanError, trace.next < trace.replay->size(),
+                    "plan: a replayed op allocated more tensors than when it was captured (shape ", shape, ")");
+    const Tensor& t = (*trace.replay)[trace.next++];
+    PYNN_CHECK_KIND(PlanError, t.shape == shape && t.dtype == dtype, "plan: a replayed op allocated shape ",
+                    shape, " ", dtype_name(dtype), " where the capture had ", t.shape, " ", dtype_name(t.dtype));
+    Tensor r = t;
+    r.offset = 0;
+    r.strides = contiguous_strides(shape, itemsize(dtype));
+    r.writeable = true;
+    return r;
+  }
   const int64_t nbytes = shape_check("empty", shape, itemsize(dtype)) * itemsize(dtype);
   Tensor t;
   t.dtype = dtype;
@@ -39,6 +57,7 @@ Tensor tensor_empty(const Dims& shape, DType dtype) {
     throw MemoryError(detail::cat("Unable to allocate ", size, " ", unit, " for an array with shape ", shape,
                                   " and data type ", dtype_name(dtype)));
   }
+  if (trace.log && !trace.scratch) trace.log->push_back(t);
   return t;
 }
 

@@ -53,6 +53,28 @@ Tensor tensor_empty(const Dims& shape, DType dtype);
 // order="K"), so element-wise results of transposed inputs stay contiguous.
 Tensor tensor_empty_like_layout(const Dims& shape, DType dtype, const Tensor& like);
 
+// Note [Captured allocations]
+// While a step is captured (Note [Captured steps] in csrc/plan/plan.h), every
+// tensor an op allocates on the calling thread is logged with the op; when the
+// plan replays the op, tensor_empty hands the same tensors back in the same
+// order, so each result lands in the buffer that later steps of the plan read,
+// and a replayed step allocates nothing. Scratch whose size depends on the
+// data (Note [Zero input columns]) or on the thread count is taken inside an
+// AllocScratch scope, which is neither logged nor replayed.
+struct AllocTrace {
+  std::vector<Tensor>* log = nullptr;           // capturing: allocations are appended
+  const std::vector<Tensor>* replay = nullptr;  // replaying: handed back in order
+  size_t next = 0;
+  int scratch = 0;
+};
+AllocTrace& alloc_trace();  // this thread's
+struct AllocScratch {
+  AllocScratch() { ++alloc_trace().scratch; }
+  ~AllocScratch() { --alloc_trace().scratch; }
+  AllocScratch(const AllocScratch&) = delete;
+  AllocScratch& operator=(const AllocScratch&) = delete;
+};
+
 // ---- views ----
 struct IndexItem {
   enum Kind { Int, Slice, Ellipsis, NewAxis } kind;

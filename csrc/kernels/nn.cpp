@@ -245,6 +245,7 @@ void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpi
         std::vector<int64_t> keep = nonzero_columns<T>(x);
         const int64_t kk = static_cast<int64_t>(keep.size());
         if ((k - kk) * 8 < k) return false;
+        AllocScratch scratch;  // sized by the data (Note [Captured allocations])
         Tensor wc = tensor_empty(Dims{kk, units}, w.dtype);
         if (!copy_kept_rows<T>(w, keep, wc)) return false;
         Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
@@ -300,11 +301,50 @@ const Tensor* check_dense(const Tensor& x, const Tensor& w, const Tensor* b, Ten
   return b ? (bc->storage ? bc : b) : nullptr;
 }
 
+// dW = x^T dz into dw (k x units, contiguous). Rows of dW whose column of x
+// is zero in the whole batch are exactly 0 when dz is finite (Note [Zero input
+// columns]): the GEMM runs over the kept columns only, into scratch, and its
+// rows are scattered into dW with the others zeroed. Each kept row is the same
+// sum as in the full product (its k is the batch, unchanged).
+void dense_dw(const Tensor& x, const Tensor& dz, const Tensor& dw) {
+  const int64_t rows = x.shape[0], k = x.shape[1], units = dz.shape[1];
+  if (rows * k * units >= kZeroColumnsMinWork && x.strides[1] == x.elsize() && dz.is_contiguous()) {
+    const bool done = dispatch_dtype(x.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_floating_point_v<T>) {
+        std::vector<int64_t> keep = nonzero_columns<T>(x);
+        const int64_t kk = static_cast<int64_t>(keep.size());
+        if ((k - kk) * 8 < k) return false;
+        if (count_non_finite(reinterpret_cast<const T*>(dz.data()), dz.numel()) != 0) return false;
+        AllocScratch scratch;  // sized by the data (Note [Captured allocations])
+        Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
+        copy_columns<T>(x, keep, xc);
+        Tensor part = tensor_empty(Dims{kk, units}, x.dtype);
+        gemm_2d(tensor_transpose(xc, {}), dz, part);
+        std::vector<int64_t> slot(static_cast<size_t>(k), -1);
+        for (int64_t i = 0; i < kk; ++i) slot[keep[i]] = i;
+        const size_t row_bytes = static_cast<size_t>(units * dw.elsize());
+        parallel_for(k, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) {
+            char* dst = dw.data() + r * dw.strides[0];
+            if (slot[r] >= 0) std::memcpy(dst, part.data() + slot[r] * part.strides[0], row_bytes);
+            else std::memset(dst, 0, row_bytes);
+          }
+        });
+        return true;
+      }
+      return false;
+    });
+    if (done) return;
+  }
+  gemm_2d(tensor_transpose(x, {}), dz, dw);
+}
+
 // dW = x^T dz, dx = dz W^T, db = the batch sum of dz.
 void dense_backward_gemms(const Tensor& dz, const Tensor& x, const Tensor& w, bool need_dx, bool need_db, Tensor* dx,
                           Tensor* dw, Tensor* db) {
   *dw = tensor_empty(w.shape, w.dtype);
-  gemm_2d(tensor_transpose(x, {}), dz, *dw);
+  dense_dw(x, dz, *dw);
   if (need_dx) {
     *dx = tensor_empty(x.shape, x.dtype);
     gemm_2d(dz, tensor_transpose(w, {}), *dx);
@@ -411,6 +451,50 @@ void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const
     }
   }
   dense_backward_gemms(dz, x, w, need_dx, need_db, dx, dw, db);
+}
+
+}  // namespace pynn
+
+namespace pynn {
+
+// Note [Dropout masks]
+// Element i of a dropout mask is kept when u(key, i) >= rate, u uniform in
+// [0, 1) from the top 53 bits of splitmix64 of (key, i): a function of the
+// key and the element's C-order index only, so it is the same for any thread
+// count, and the backward recomputes the mask from the key instead of
+// storing it. The key is a tensor (a host input of a captured step, Note
+// [Captured steps]): a replay reads the key drawn for that step.
+namespace {
+inline double dropout_uniform(uint64_t key, uint64_t i) {
+  uint64_t z = key + (i + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+}  // namespace
+
+Tensor nn_dropout(const Tensor& x, double rate, const Tensor& key) {
+  PYNN_CHECK_KIND(TypeError, is_float(x.dtype), "dropout: expected a float tensor, got ", dtype_name(x.dtype));
+  PYNN_CHECK(rate >= 0 && rate < 1, "dropout: rate must be in [0, 1), got ", rate);
+  PYNN_CHECK_KIND(TypeError, key.dtype == DType::Int64 && key.numel() == 1, "dropout: key must be one int64");
+  const Tensor xc = ew_contiguous(x);
+  Tensor y = tensor_empty(x.shape, x.dtype);
+  const uint64_t k = static_cast<uint64_t>(*reinterpret_cast<const int64_t*>(key.data()));
+  dispatch_dtype(x.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      const T scale = static_cast<T>(1.0 / (1.0 - rate));
+      const T* in = reinterpret_cast<const T*>(xc.data());
+      T* out = reinterpret_cast<T*>(y.data());
+      parallel_for(x.numel(), kGrainSize / 4, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          out[i] = dropout_uniform(k, static_cast<uint64_t>(i)) >= rate ? in[i] * scale : T(0);
+      });
+    }
+    return 0;
+  });
+  return y;
 }
 
 }  // namespace pynn

@@ -10,7 +10,7 @@
 namespace pynn {
 
 // Runs a row kernel (Note [Row kernels]) over a.rows rows, split over threads
-// by rows. No checks: the callers above check, and DenseStack (train.h).
+// by rows. No checks: the callers above check.
 void nn_run_rows(RowsKernel kind, const RowsArgs& a, DType dtype);
 
 // x: a 2-D float view (rows, classes), any strides. A new (rows, classes) tensor.
@@ -29,8 +29,8 @@ void nn_softmax_xent(const Tensor& logits, const Tensor& target, double scale, T
 // sigmoid_grad, tanh_grad take dy and y), then dW = x^T dz and dx = dz W^T
 // are GEMMs on transposed views (no copies) and db sums dz over the batch.
 // dx is skipped when the tape does not need it (a network's input).
-// The enum below is the compiled stack's set (train.h), whose derivatives come
-// from y; any other registry activation (Note [Activation registry]) takes
+// The enum below is the set whose derivatives come from y (they fold into the
+// GEMM epilogues); any other registry activation (Note [Activation registry]) takes
 // nn_dense_act, which keeps the pre-activation for its derivative.
 enum class Activation : int { linear, relu, sigmoid, tanh, softmax };
 
@@ -45,7 +45,7 @@ Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation ac
 // stays when its row of W holds an inf or NaN: 0 * inf is NaN, and NaN must
 // reach the output as it would through x @ W. The sum is then x @ W over
 // fewer terms: the same up to where the GEMM cuts k into blocks (rounding).
-// The compiled training step uses the same kept columns for dW = x^T dz: a
+// The backward drops the same columns from dW = x^T dz (it scans x again): a
 // dropped column's row of dW is exactly 0 when dz is finite, and the kept
 // rows come out as in the full product (their k is the batch, unchanged).
 struct DenseColumns {
@@ -89,7 +89,7 @@ void nn_check_labels(const char* op, const Tensor& labels, int64_t classes);
 bool nn_all_finite(const Tensor& t);
 
 // The forward into y (n, units), contiguous rows; b contiguous or null; no
-// checks (nn_dense and DenseStack check). softmax is left to the caller.
+// checks (nn_dense checks). softmax is left to the caller.
 // cols, when given, receives what Note [Zero input columns] dropped.
 void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
                    DenseColumns* cols = nullptr);
@@ -112,5 +112,10 @@ Tensor nn_dense_act(const Tensor& x, const Tensor& w, const Tensor* b, ActOp op,
 void nn_dense_act_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& z, const Tensor& y,
                            ActOp op, const double* h, bool need_dx, bool need_db, Tensor* dx, Tensor* dw,
                            Tensor* db);
+
+// Inverted dropout (Note [Dropout masks] in nn.cpp): x * mask / (1 - rate),
+// the mask a function of the int64 `key` tensor's value and the element index.
+// Applied to the output's gradient with the same key it is the backward.
+Tensor nn_dropout(const Tensor& x, double rate, const Tensor& key);
 
 }  // namespace pynn

@@ -116,6 +116,7 @@ void run_plan(const Plan& plan, InnerLoop2D loop, const std::vector<Tensor>& acc
   // each accumulator one (nblocks, acc_numel) tensor; block b's set are views
   // of its row b with the accumulator's (contiguous) layout.
   std::vector<std::vector<Tensor>> partials(nblocks);
+  AllocScratch scratch;  // sized by the thread count (Note [Captured allocations])
   for (const Tensor& acc : accs) {
     Tensor all = tensor_empty(Dims{nblocks, acc_numel}, acc.dtype);
     Tensor row;

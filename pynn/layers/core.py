@@ -2,7 +2,9 @@
 
 import math
 
-from .. import activations, initializers, ops
+import numpy as np
+
+from .. import _capture, _core, activations, initializers, ops
 from .. import random as _random
 from ..dtypes import as_dtype
 from ..tensor import from_numpy
@@ -253,9 +255,11 @@ class Dropout(Layer):
                 raise ValueError(f"{self.name} (Dropout): noise_shape {self.noise_shape} does not match the input "
                                  f"shape {shape}")
             shape = tuple(s if n is None else n for s, n in zip(shape, self.noise_shape))
-        gen = self._generator or _random.get_generator()
-        keep = (gen.random(shape, dtype="float32" if inputs.dtype == "float32" else "float64") >= self.rate)
-        mask = from_numpy(keep.astype(inputs.dtype.dtype) * inputs.dtype.dtype.type(1 / (1 - self.rate)))
+        # The key is drawn per call: a host input, drawn again before each replay of a captured step.
+        key = _capture.host_input(lambda: _random._draw_key(self._generator), np.int64)
+        if shape == inputs.shape:
+            return ops.dropout(inputs, self.rate, key)
+        mask = ops.dropout(_core._full(shape, 1, inputs._dtype_code), self.rate, key)  # shared along noise axes
         return ops.multiply(inputs, mask)
 
     def compute_output_shape(self, input_shape):

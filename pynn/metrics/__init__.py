@@ -18,6 +18,7 @@ import inspect
 
 import numpy as np
 
+from .. import _core
 from .. import losses as _losses
 from .. import ops
 from ..losses import check_shapes, match_rank, sparse_labels
@@ -37,6 +38,9 @@ __all__ = [
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "cosine_similarity", "get",
 ]
+
+
+_FLOAT64 = 5  # dtype code, as Tensor._dtype_code
 
 
 def _t(x, op="metric"):
@@ -181,6 +185,19 @@ class Metric:
         return f"<{type(self).__name__} name={self.name}>"
 
 
+def _accumulator():
+    """A metric's running total: a float64 0-d tensor that update_state adds into with tensor ops,
+    so a captured step updates it in C++ (Note [Captured steps] in csrc/plan/plan.h)."""
+    return _core._full((), 0, _FLOAT64)
+
+
+def _add_into(acc, value):
+    """acc += value in float64, in place (value: a tensor or a Python number)."""
+    if isinstance(value, ops.Tensor) and value.dtype != "float64":
+        value = value.astype("float64")
+    _core.add(acc, value, acc)
+
+
 class Sum(Metric):
     """The (weighted) sum of every value seen."""
 
@@ -188,11 +205,17 @@ class Sum(Metric):
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
-        self.total = 0.0
+        if not hasattr(self, "_total"):
+            self._total = _accumulator()
+        self._total[...] = 0
+
+    @property
+    def total(self):
+        return float(self._total)
 
     def update_state(self, values, sample_weight=None):
         values, _ = _per_sample(_t(values).astype("float64"), sample_weight, ops.sum)
-        self.total += float(ops.sum(values))
+        _add_into(self._total, ops.sum(values))
 
     def result(self):
         return self.total
@@ -200,29 +223,44 @@ class Sum(Metric):
 
 class Mean(Metric):
     """The (weighted) mean of every value seen: values beyond the weights' rank are
-    averaged first (Keras' reduce_to_samplewise_values)."""
+    averaged first (Keras' reduce_to_samplewise_values). The running total and count are
+    float64 tensors, so the update is tensor ops that a captured step replays."""
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
-        self.total, self.count = 0.0, 0.0
+        if not hasattr(self, "_total"):
+            self._total, self._count = _accumulator(), _accumulator()
+        self._total[...] = 0
+        self._count[...] = 0
+
+    @property
+    def total(self):
+        return float(self._total)
+
+    @property
+    def count(self):
+        return float(self._count)
 
     def update_state(self, values, sample_weight=None):
-        if isinstance(values, (int, float)) and isinstance(sample_weight, (int, float, type(None))):
-            w = 1.0 if sample_weight is None else float(sample_weight)  # a scalar (fit's loss tracker)
-            self.total += float(values) * w
-            self.count += w
+        if isinstance(sample_weight, (int, float, type(None))) and (
+                isinstance(values, (int, float)) or (isinstance(values, ops.Tensor) and values.ndim == 0)):
+            # One value with a scalar weight (fit's loss tracker: the batch loss and its size).
+            w = 1.0 if sample_weight is None else float(sample_weight)
+            _add_into(self._total, values if w == 1 else ops.multiply(_t(values).astype("float64"), w))
+            _add_into(self._count, w)
             return
         values, sample_weight = _per_sample(_t(values).astype("float64"), sample_weight)
-        self.total += float(ops.sum(values))
+        _add_into(self._total, ops.sum(values))
         if sample_weight is not None:
-            self.count += float(ops.sum(sample_weight))
+            _add_into(self._count, ops.sum(sample_weight))
         else:
-            self.count += values.shape[0] if values.ndim else 1
+            _add_into(self._count, values.shape[0] if values.ndim else 1)
 
     def result(self):
-        return self.total / self.count if self.count else 0.0
+        count = self.count
+        return self.total / count if count else 0.0
 
 
 class MeanMetricWrapper(Mean):

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from .. import _core
+from .. import _capture, _core
 from ..autograd import Variable, no_grad
 from ..tensor import Tensor, full, tensor, zeros_like
 from . import schedules
@@ -267,6 +267,10 @@ class Optimizer:
                                  f"(variable {getattr(v, 'name', None)!r})")
         self.build([v for _, v in pairs])
         variables = [v for _, v in pairs]
+        if _capture.capturing():  # options decided in Python per step (Note [Captured steps])
+            for option in ("gradient_accumulation_steps", "clipnorm", "global_clipnorm"):
+                if getattr(self, option):
+                    _capture.refuse(f"{type(self).__name__}({option}=...) decides in Python at every step")
         with no_grad():
             grads = [self._as_update(g, v) for g, v in pairs]
             if self.loss_scale_factor is not None:
@@ -286,25 +290,57 @@ class Optimizer:
                 self._update(grads, variables, lr)
             if self.use_ema:
                 self._update_moving_averages()
-            self._count[0] += 1
+            _core.add(self._iterations, 1, self._iterations)  # a kernel call, so a captured step counts too
         return self.iterations
 
     def _update(self, grads, variables, lr):
         """Clipping, weight decay and the rule's update of every variable."""
         grads = self._clip(grads)
+        if type(self).update_step is not Optimizer.update_step:
+            _capture.refuse(f"{type(self).__name__}.update_step receives the learning rate as a Python number")
         if self.weight_decay and not self._decay_in_kernel:
             for v in variables:
                 if self._use_weight_decay(v):
-                    v.assign_sub(v * (lr * self.weight_decay))
+                    # lr * weight_decay in v's dtype, as the Python number was: a host input.
+                    factor = _capture.host_input(lambda: self._current_learning_rate() * self.weight_decay,
+                                                 v.dtype.dtype)
+                    v.assign_sub(v * factor)
+        if type(self).update_step is Optimizer.update_step and self._rule is not None:
+            self._fused_updates(grads, variables)
+            return
         for g, v in zip(grads, variables):
             self.update_step(g, v, lr)
 
+    def _fused_updates(self, grads, variables):
+        """update_step for every variable, the scalars computed once: a host input of the step,
+        recomputed before each replay of a captured one (Note [Captured steps])."""
+        def scalars():
+            return self._ieee_scalars(self._current_learning_rate(), self.iterations + 1)
+
+        h = _capture.host_input(scalars)
+        h_no_decay = None
+        for g, v in zip(grads, variables):
+            hv = h
+            if self._decay_in_kernel and self.weight_decay and not self._use_weight_decay(v):
+                if h_no_decay is None:
+                    h_no_decay = _capture.host_input(lambda: scalars()[:-1] + [0.0])
+                hv = h_no_decay
+            _core._optim_update(self._rule, [v, g, *self._slots_of(v)], hv)
+
     def _update_moving_averages(self):
         t = self.iterations  # before this call is counted, as Keras
-        momentum = self.ema_momentum if t != 0 else 0.0
+        if self.ema_overwrite_frequency:
+            _capture.refuse(f"{type(self).__name__}(ema_overwrite_frequency=...) decides in Python at every step")
+
+        def momentum():
+            return self.ema_momentum if self.iterations != 0 else 0.0
+
         for v in self._trainable_variables:
             average = self._ema[id(v)]
-            average.assign(average * momentum + v * (1 - momentum))
+            # The momentum and its complement as Python computes them, in v's dtype: host inputs.
+            keep = _capture.host_input(momentum, v.dtype.dtype)
+            take = _capture.host_input(lambda: 1 - momentum(), v.dtype.dtype)
+            average.assign(average * keep + v * take)
         if self.ema_overwrite_frequency and (t + 1) % self.ema_overwrite_frequency == 0:
             self._overwrite_with_averages(self._trainable_variables)
 
@@ -339,23 +375,6 @@ class Optimizer:
 
     def _decay(self, learning_rate):
         return learning_rate * self.weight_decay if self.weight_decay else 0.0
-
-    def _fusable(self):
-        """Whether a step is exactly the fused update of every variable with one set of scalars (no
-        clipping, loss scaling, EMA, gradient accumulation, weight decay outside the kernel or left
-        out of some variables, no overridden update_step): then the compiled training step (Note
-        [Compiled dense stack]) may run it, with _next_scalars()."""
-        return (type(self).update_step is Optimizer.update_step and self._rule is not None
-                and not self.clipvalue and not self.clipnorm and not self.global_clipnorm
-                and self.loss_scale_factor is None and not self.use_ema and not self.gradient_accumulation_steps
-                and (not self.weight_decay
-                     or (self._decay_in_kernel and not self._exclude_ids and self._exclude_pattern is None)))
-
-    def _next_scalars(self):
-        """Counts a step and returns its scalars, as apply() computes them for its updates."""
-        h = self._ieee_scalars(self._current_learning_rate(), self.iterations + 1)
-        self._count[0] += 1
-        return h
 
     def get_config(self):
         lr = self._learning_rate

@@ -1,0 +1,108 @@
+// plan.cpp: recording and replaying steps (Note [Captured steps]).
+#include "plan.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "core/check.h"
+#include "core/parallel.h"
+#include "kernels/elementwise.h"
+
+namespace pynn {
+
+Recorder*& plan_recorder() {
+  thread_local Recorder* active = nullptr;
+  return active;
+}
+
+void Recorder::add(const char* op, std::function<void()> run, std::vector<Tensor> allocs) {
+  for (const Tensor& t : allocs) dynamic.insert(t.storage.get());
+  steps.push_back(PlanStep{op, std::move(run), std::move(allocs)});
+}
+
+void Plan::replay(std::vector<double>* times) const {
+  AllocTrace& trace = alloc_trace();
+  struct Restore {
+    AllocTrace& t;
+    ~Restore() {
+      t.replay = nullptr;
+      t.next = 0;
+    }
+  } restore{trace};
+  for (const PlanStep& s : steps) {
+    trace.replay = &s.allocs;
+    trace.next = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      s.run();
+    } catch (const PlanError& e) {
+      throw PlanError(std::string(e.what()) + " (replaying " + s.op + ")");
+    }
+    PYNN_CHECK_KIND(PlanError, trace.next == s.allocs.size(), "plan: replaying ", s.op, " allocated ", trace.next,
+                    " tensors where the capture had ", s.allocs.size());
+    if (times) times->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+}
+
+void Plan::run(const std::vector<Tensor>& sources, const Tensor* order, int64_t start, int64_t stop) const {
+  PYNN_CHECK(sources.size() == inputs.size(), "plan: ", sources.size(), " sources for ", inputs.size(), " inputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& dst = inputs[i];
+    const Tensor& src = sources[i];
+    bool fits = src.dtype == dst.dtype && src.ndim() == dst.ndim() && dst.ndim() > 0 && dst.shape[0] == stop - start;
+    for (int d = 1; fits && d < dst.ndim(); ++d) fits = src.shape[d] == dst.shape[d];
+    PYNN_CHECK_KIND(PlanError, fits, "plan: source ", i, " of shape ", src.shape, " ", dtype_name(src.dtype),
+                    " does not fit the input buffer ", dst.shape, " ", dtype_name(dst.dtype), " for rows ", start,
+                    "..", stop);
+    PYNN_CHECK(start >= 0 && stop <= src.shape[0] && (!order || stop <= order->shape[0]), "plan: rows ", start,
+               "..", stop, " out of range");
+    plan_gather(src, dst, order, start, stop - start);
+  }
+  replay();
+}
+
+int64_t Plan::buffer_bytes() const {
+  std::unordered_set<const Storage*> seen;
+  int64_t total = 0;
+  for (const PlanStep& s : steps)
+    for (const Tensor& t : s.allocs)
+      if (t.storage && seen.insert(t.storage.get()).second) total += t.numel() * t.elsize();
+  return total;
+}
+
+void plan_gather(const Tensor& src, const Tensor& dst, const Tensor* order, int64_t start, int64_t rows) {
+  const int64_t* idx = order ? reinterpret_cast<const int64_t*>(order->data()) + start : nullptr;
+  const int64_t ostride = order ? order->strides[0] / 8 : 0;
+  // The row of src as one run of bytes when its inner axes are C-contiguous.
+  int64_t row_bytes = src.elsize();
+  bool packed = true;
+  for (int d = src.ndim() - 1; d >= 1; --d) {
+    if (src.shape[d] != 1 && src.strides[d] != row_bytes) packed = false;
+    row_bytes *= src.shape[d];
+  }
+  if (order) {
+    for (int64_t r = 0; r < rows; ++r)
+      PYNN_CHECK(idx[r * ostride] >= 0 && idx[r * ostride] < src.shape[0], "plan: row ", idx[r * ostride],
+                 " out of range for ", src.shape[0], " rows");
+  }
+  if (!packed) {  // any strides: one strided copy per row
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t row = idx ? idx[r * ostride] : start + r;
+      ew_copy("fit", tensor_index(dst, {IndexItem{IndexItem::Int, r}}),
+              tensor_index(src, {IndexItem{IndexItem::Int, row}}));
+    }
+    return;
+  }
+  const int64_t rs = src.strides[0];
+  const char* base = src.data();
+  char* out = dst.data();
+  const int64_t grain = row_bytes > 0 ? (kGrainSize * 4 + row_bytes - 1) / row_bytes : rows;
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t row = idx ? idx[r * ostride] : start + r;
+      std::memcpy(out + r * row_bytes, base + row * rs, static_cast<size_t>(row_bytes));
+    }
+  });
+}
+
+}  // namespace pynn

@@ -1,0 +1,114 @@
+// plan.h: a training, evaluation or prediction step captured once and
+// replayed in one C++ call.
+//
+// Note [Captured steps]
+// The eager path (pynn/ops.py, the tape, the optimizers, the metrics) is the
+// only definition of a step. To make a step fast, pynn/_capture.py runs it
+// once eagerly with a Recorder active on this thread. Every binding that
+// computes goes through plan_call, the one dispatch point: it runs the op and,
+// while recording, keeps the call as a closure over the tensors it was given
+// (a copy of each: storage, offset, shape, strides) together with the tensors
+// the op allocated (Note [Captured allocations] in core/tensor.h). The steps,
+// in program order, are the plan.
+//
+// Replaying a step runs the same C++ function on the same tensors, and
+// tensor_empty hands it the buffers it allocated at capture, so every result
+// lands where the next steps read it: the plan is a fixed graph of buffers,
+// as a CUDA graph or tinygrad's TinyJit. What changes between replays is
+// written into buffers before each one: the batch (gathered from the full
+// arrays by Plan::run), and the plan's host inputs (optimizer scalars from
+// the schedule, dropout keys), which pynn/_capture.py refills per replay with
+// the Python functions that computed them. A Python number an op was given is
+// a constant of the plan; a plan is captured per input signature (shapes,
+// dtypes, training), so shape-derived numbers (1 / batch) are constants of it.
+//
+// What cannot be captured is detected, never silently baked in: Python
+// reading a tensor that a step computed or that changes between replays (the
+// buffer protocol under .numpy(), float(), np.asarray()) marks the recording
+// failed with the place it happened, as does a random draw on the host
+// (pynn.random) or an optimizer option decided in Python per step.
+//
+// Replay is bit-identical to the eager step by construction: the same
+// functions on the same values in the same order, the same thread count.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace pynn {
+
+struct PlanStep {
+  std::string op;              // the op's name (plan_info, errors)
+  std::function<void()> run;   // the kernel call over the fixed tensors it captured
+  std::vector<Tensor> allocs;  // what it allocated at capture, handed back on replay
+};
+
+class Plan {
+ public:
+  std::vector<PlanStep> steps;
+  std::vector<Tensor> inputs;  // the batch buffers, gathered into before each replay
+
+  // One replay: row order[start + r] (or start + r) of each source into row r
+  // of the matching input buffer, then every step. sources[i] has the input's
+  // dtype and row shape; stop - start is its number of rows.
+  void run(const std::vector<Tensor>& sources, const Tensor* order, int64_t start, int64_t stop) const;
+  // times: when given, receives each step's seconds (a profile of the plan).
+  void replay(std::vector<double>* times = nullptr) const;
+  int64_t buffer_bytes() const;  // held by the steps' buffers
+};
+
+class Recorder {
+ public:
+  std::vector<PlanStep> steps;
+  std::unordered_set<const Storage*> dynamic;  // storages whose values differ between replays
+  std::string failure;                         // why the step cannot be captured (first reason)
+
+  void add(const char* op, std::function<void()> run, std::vector<Tensor> allocs);
+  bool is_dynamic(const Tensor& t) const { return t.storage && dynamic.count(t.storage.get()) > 0; }
+  void fail(const std::string& why) {
+    if (failure.empty()) failure = why;
+  }
+};
+
+// This thread's active recorder, or null (the eager path).
+Recorder*& plan_recorder();
+
+// The one dispatch point of the bindings (Note [Captured steps]): runs fn()
+// and, while a recorder is active, records it with what it allocated. fn must
+// hold its arguments by value: it runs again on every replay.
+template <class F>
+auto plan_call(const char* op, F fn) -> decltype(fn()) {
+  Recorder* rec = plan_recorder();
+  if (!rec) return fn();
+  std::vector<Tensor> log;
+  AllocTrace& trace = alloc_trace();
+  struct Restore {
+    AllocTrace& t;
+    std::vector<Tensor>* saved;
+    ~Restore() { t.log = saved; }
+  } restore{trace, trace.log};
+  trace.log = &log;
+  if constexpr (std::is_void_v<decltype(fn())>) {
+    fn();
+    trace.log = restore.saved;
+    rec->add(op, fn, std::move(log));
+  } else {
+    auto r = fn();
+    trace.log = restore.saved;
+    rec->add(op, [fn]() { (void)fn(); }, std::move(log));
+    return r;
+  }
+}
+
+// Rows of src into the contiguous dst, keeping the dtype: row r of dst is row
+// order[start + r] of src (order: 1-D int64), or start + r without an order.
+// src: any strides, rows along axis 0, dst.shape == (rows,) + src.shape[1:].
+void plan_gather(const Tensor& src, const Tensor& dst, const Tensor* order, int64_t start, int64_t rows);
+
+}  // namespace pynn
