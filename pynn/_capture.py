@@ -31,6 +31,7 @@ class _State(threading.local):
 
 
 _state = _State()
+passes = True  # Note [Plan passes] in csrc/plan/plan.h; the tests turn them off to compare
 
 
 def capturing():
@@ -100,7 +101,7 @@ def capture(step, inputs, state=()):
         if failure:
             _core._plan_abort()
             return result, None, failure
-        plan = _core._plan_end(list(inputs))
+        plan = _core._plan_end(list(inputs), passes)
     except BaseException:
         _core._plan_abort()
         raise

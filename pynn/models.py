@@ -197,6 +197,7 @@ class Model(Layer):
         self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics or [])}
         self.metrics = [_metrics.get(m, loss=loss) for m in metrics or []]
         self._loss_tracker = _metrics.Mean(name="loss")
+        self._log_order = None
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
         self.compiled = True
@@ -205,8 +206,8 @@ class Model(Layer):
 
     def plan_info(self):
         """How fit / evaluate / predict run each batch signature (Note [Training step]): a list of
-        dicts with the mode, the batch shapes, the path ("captured" or "eager"), why a step
-        stays eager, the number of kernel calls and buffer bytes of a plan, and the metrics
+        dicts with the mode, the batch shapes, the path ("captured"; "pending": run once, eagerly,
+        captured when it comes again; "eager"), why a step stays eager, the number of kernel calls and buffer bytes of a plan, and the metrics
         that update eagerly after each replay."""
         out = []
         for (mode, sig, _), entry in getattr(self, "_plans", {}).items():
@@ -217,6 +218,8 @@ class Model(Layer):
                             eager_metrics=[m.name for m in entry.eager_metrics])
             elif entry.reason:
                 info["reason"] = entry.reason
+            elif not (self.run_eagerly or self.jit_compile is False) if self.compiled else True:
+                info["path"] = "pending"  # ran once, eagerly; captured when this signature comes again
             out.append(info)
         if not out:
             out.append({"path": "eager" if self.run_eagerly or self.jit_compile is False else "not run yet",
@@ -257,9 +260,12 @@ class Model(Layer):
             m.reset_state()
 
     def _logs(self):
-        logs = {m.name: m.result() for m in self.metrics}
-        logs["loss"] = self._loss_tracker.result()
-        return dict(sorted(logs.items()))
+        """The loss and metric results by name, in sorted order (as Keras' logs)."""
+        cached = getattr(self, "_log_order", None)
+        if cached is None or cached[0] is not self.metrics or len(cached[1]) != len(self.metrics) + 1:
+            pairs = sorted([(m.name, m) for m in self.metrics] + [("loss", self._loss_tracker)], key=lambda p: p[0])
+            cached = self._log_order = (self.metrics, pairs)
+        return {name: m.result() for name, m in cached[1]}
 
     def _update_metrics(self, loss, y, y_pred, n):
         """The loss tracker and every metric after a batch of n samples; returns the metrics
@@ -582,6 +588,9 @@ def _update_metric(m, y, y_pred):
     m.update_state(y, y_pred)
 
 
+_MAX_PLANS = 32  # signatures a model keeps plans for
+
+
 class _PlanEntry:
     """What the runner knows about one batch signature: how often it ran, and its plan or why
     there is none."""
@@ -607,8 +616,10 @@ class _StepRunner:
         optimizer = model.optimizer if mode == "train" else None
         # Plans hold the model's variables, optimizer and metrics: new ones make new plans.
         self.state_key = (id(optimizer), id(getattr(model, "_loss_fn", None)), tuple(id(m) for m in metrics),
-                          tuple(id(v) for v in model.variables))
+                          tuple(id(v) for v in model.variables), tuple(id(v) for v in model.trainable_variables))
         self.metrics, self.optimizer = metrics, optimizer
+        self.signature = tuple((tuple(s.shape[1:]), s._dtype_code) for s in self.sources)  # and the batch's rows
+        self.last_rows, self.last_entry = None, None
         self.train_vars = model.trainable_variables if optimizer is not None else []
 
     def _inputs(self, inputs):
@@ -638,11 +649,17 @@ class _StepRunner:
 
     def step(self, order, start, stop):
         """Runs the step on rows start..stop (through order); returns predict's outputs."""
-        sig = tuple((tuple(s.shape[1:]), s._dtype_code) for s in self.sources)
-        key = (self.mode, (stop - start, sig), self.state_key)
-        entry = self.plans.get(key)
-        if entry is None:
-            entry = self.plans[key] = _PlanEntry()
+        rows = stop - start
+        if rows == self.last_rows:  # every batch but the last has the same rows
+            entry = self.last_entry
+        else:
+            key = (self.mode, (rows, self.signature), self.state_key)
+            entry = self.plans.get(key)
+            if entry is None:
+                if len(self.plans) >= _MAX_PLANS:  # evaluate / predict at many batch sizes: keep the memory bounded
+                    self.plans.clear()
+                entry = self.plans[key] = _PlanEntry()
+            self.last_rows, self.last_entry = rows, entry
         if entry.plan is not None:
             if self.optimizer is not None:  # as Optimizer.apply refuses, before anything changes
                 for v in self.train_vars:

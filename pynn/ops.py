@@ -105,10 +105,33 @@ exp = _unary("exp", "e ** x", lambda g, ins, y, _: (multiply(g, y),))
 log = _unary("log", "The natural logarithm of x", lambda g, ins, y, _: (divide(g, ins[0]),))
 sqrt = _unary("sqrt", "The square root of x", lambda g, ins, y, _: (divide(g, multiply(y, 2)),))
 square = _unary("square", "x * x", lambda g, ins, y, _: (multiply(g, multiply(ins[0], 2)),))
-tanh = _unary("tanh", "The hyperbolic tangent of x", lambda g, ins, y, _: (multiply(g, subtract(1, square(y))),))
-sigmoid = _unary("sigmoid", "1 / (1 + exp(-x))",
-                 lambda g, ins, y, _: (multiply(g, multiply(y, subtract(1, y))),))
-relu = _unary("relu", "maximum(x, 0) (gradient 0 at 0)", lambda g, ins, y, _: (where(greater(ins[0], 0), g, 0),))
+def _fused_derivative(core, g, y):
+    """g * f'(x) from y = f(x) in one pass (the registry's relu_grad, sigmoid_grad,
+    tanh_grad: the same arithmetic as the recorded form), or None where that form is
+    needed: a tape recording this backward, or operands that are not one float dtype."""
+    if _recording() or not (_is_tensor(g) and g.dtype == y.dtype and y.dtype.is_floating_point):
+        return None
+    return core(g, y, None)
+
+
+def _tanh_backward(g, ins, y, _):
+    d = _fused_derivative(_core.tanh_grad, g, y)
+    return (multiply(g, subtract(1, square(y))) if d is None else d,)
+
+
+def _sigmoid_backward(g, ins, y, _):
+    d = _fused_derivative(_core.sigmoid_grad, g, y)
+    return (multiply(g, multiply(y, subtract(1, y))) if d is None else d,)
+
+
+def _relu_backward(g, ins, y, _):
+    d = _fused_derivative(_core.relu_grad, g, y)  # y > 0 exactly where x > 0 (NaN: neither)
+    return (where(greater(ins[0], 0), g, 0) if d is None else d,)
+
+
+tanh = _unary("tanh", "The hyperbolic tangent of x", _tanh_backward)
+sigmoid = _unary("sigmoid", "1 / (1 + exp(-x))", _sigmoid_backward)
+relu = _unary("relu", "maximum(x, 0) (gradient 0 at 0)", _relu_backward)
 
 
 def _act_backward(g, ins, y, saved):

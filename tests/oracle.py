@@ -129,7 +129,8 @@ def captured_and_eager(make, run, expect="captured", modes=("train",)):
         model = make(**options)
         pynn.random.seed(7)
         results.append((run(model), model))
-    paths = {info["path"] for info in results[0][1].plan_info() if info.get("mode") in modes}
+    paths = {info["path"] for info in results[0][1].plan_info()
+             if info.get("mode") in modes and info["path"] != "pending"}
     assert paths == {expect}, f"expected the {modes} steps to be {expect}, got {results[0][1].plan_info()}"
     assert {info["path"] for info in results[1][1].plan_info()} <= {"eager"}
     return results
@@ -142,4 +143,4 @@ def assert_same_state(a, b):
     if a.optimizer is not None and a.optimizer.built:
         for sa, sb in zip(a.optimizer.variables, b.optimizer.variables, strict=True):
             np.testing.assert_array_equal(np.asarray(sa), np.asarray(sb))
-    assert [m.result() for m in a.metrics] == [m.result() for m in b.metrics]
+    np.testing.assert_equal([m.result() for m in a.metrics], [m.result() for m in b.metrics])

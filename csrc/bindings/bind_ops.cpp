@@ -206,6 +206,7 @@ void bind_ops(py::module_& m) {
         const double* p = reinterpret_cast<const double*>(h.data());
         optim_update(rule, bufs, std::vector<double>(p, p + h.shape[0]));
       });
+      plan_annotate(std::make_shared<const PlanOptim>(PlanOptim{rule, bufs, h}));  // Note [Plan passes]
       return;
     }
     std::vector<double> h = scalars.cast<std::vector<double>>();

@@ -74,15 +74,17 @@ void bind_plan(py::module_& m) {
     owned_recorder() = std::make_unique<Recorder>();
     plan_recorder() = owned_recorder().get();
   });
-  m.def("_plan_end", [](const std::vector<Tensor>& inputs) {
+  m.def("_plan_end", [](const std::vector<Tensor>& inputs, bool passes) {
     Recorder& rec = active("_plan_end");
     auto plan = std::make_shared<Plan>();
     plan->steps = std::move(rec.steps);
     plan->inputs = inputs;
     plan_recorder() = nullptr;
     owned_recorder().reset();
+    if (passes) plan_merge_updates(*plan);  // Note [Plan passes]
     return plan;
-  }, py::arg("inputs"));
+  }, py::arg("inputs"), py::arg("passes") = true,
+     "Ends the capture: the recorded steps, with the passes of Note [Plan passes] applied unless passes=False.");
   m.def("_plan_abort", []() {
     plan_recorder() = nullptr;
     owned_recorder().reset();

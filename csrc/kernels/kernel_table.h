@@ -193,6 +193,11 @@ enum class OptimRule : int {
 constexpr int kNumOptimRules = 0 PYNN_OPTIM_RULES(PYNN_COUNT_ENTRY);
 #undef PYNN_COUNT_ENTRY
 constexpr int kMaxOptimSlots = 3;  // the most slots of any rule above
+// Inverted dropout of n contiguous elements whose flat indices start at
+// `first` (Note [Dropout masks] in nn.cpp): out[j] = in[j] * (kept ? scale : 0),
+// element i kept when hash(key, i) >= threshold (rate * 2^32).
+using DropoutLoop = void (*)(char* out, const char* in, int64_t first, int64_t n, uint64_t key, uint32_t threshold,
+                             double scale);
 using OptimLoop = void (*)(char* const* bufs, int64_t n, const double* h);
 
 // Note [Row kernels]
@@ -250,6 +255,7 @@ struct KernelTable {
   InnerLoop act[kNumActOps][2];             // Note [Activation registry]: [op][0: float32, 1: float64]
   InnerLoop act_grad[kNumActOps][2];
   InnerLoop act_grad2[kNumActOps][2];       // (dx, dy, x, y, h): dx = dy * f''(x)
+  DropoutLoop dropout[2];                   // Note [Dropout masks] in nn.cpp: [0: float32, 1: float64]
 };
 
 const KernelTable& kernels();

@@ -89,6 +89,8 @@ void fill(KernelTable* t) {
   PYNN_FILL_ROWS(xent_labels)
   PYNN_FILL_ROWS(xent_probs)
 #undef PYNN_FILL_ROWS
+  t->dropout[0] = &dropout_loop<float>;
+  t->dropout[1] = &dropout_loop<double>;
 #define PYNN_FILL_ACT(name)                                                              \
   t->act[static_cast<int>(ActOp::name)][0] = &act_loop<act_##name, float>;               \
   t->act[static_cast<int>(ActOp::name)][1] = &act_loop<act_##name, double>;              \

@@ -484,19 +484,75 @@ void cast_loop(char** p, const int64_t* s, int64_t n) {
   }
 }
 
+// The select is done on the bits: each lane's mask is all ones where the
+// condition holds, so the loop vectorizes to loads, ands and ors and never
+// branches on the (often random) condition (a branchy select costs a
+// misprediction per element: 4 ns). The backward of relu, abs, maximum and
+// clip select against a scalar 0: those layouts have their own loops.
+template <class T>
+struct SelectBits {
+  using U = std::conditional_t<sizeof(T) == 1, uint8_t,
+            std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
+  static inline T pick(uint8_t c, T a, T b) {
+    U ua, ub;
+    __builtin_memcpy(&ua, &a, sizeof(T));
+    __builtin_memcpy(&ub, &b, sizeof(T));
+    const U m = static_cast<U>(0) - static_cast<U>(c != 0);
+    const U r = (ua & m) | (ub & ~m);
+    T out;
+    __builtin_memcpy(&out, &r, sizeof(T));
+    return out;
+  }
+};
+
 template <class T>
 void where_loop(char** p, const int64_t* s, int64_t n) {
+  static_assert(sizeof(T) == 1 || sizeof(T) == 4 || sizeof(T) == 8, "where: an element of 1, 4 or 8 bytes");
   constexpr int64_t st = sizeof(T);
+  T* __restrict o = reinterpret_cast<T*>(p[0]);
+  const uint8_t* __restrict c = reinterpret_cast<const uint8_t*>(p[1]);
+  const T* __restrict a = reinterpret_cast<const T*>(p[2]);
+  const T* __restrict b = reinterpret_cast<const T*>(p[3]);
   if (s[0] == st && s[1] == 1 && s[2] == st && s[3] == st) {
-    T* __restrict o = reinterpret_cast<T*>(p[0]);
-    const bool* __restrict c = reinterpret_cast<const bool*>(p[1]);
-    const T* __restrict a = reinterpret_cast<const T*>(p[2]);
-    const T* __restrict b = reinterpret_cast<const T*>(p[3]);
-    for (int64_t i = 0; i < n; ++i) o[i] = c[i] ? a[i] : b[i];
+    for (int64_t i = 0; i < n; ++i) o[i] = SelectBits<T>::pick(c[i], a[i], b[i]);
+  } else if (s[0] == st && s[1] == 1 && s[2] == st && s[3] == 0) {
+    const T bv = b[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = SelectBits<T>::pick(c[i], a[i], bv);
+  } else if (s[0] == st && s[1] == 1 && s[2] == 0 && s[3] == st) {
+    const T av = a[0];
+    for (int64_t i = 0; i < n; ++i) o[i] = SelectBits<T>::pick(c[i], av, b[i]);
   } else {
     for (int64_t i = 0; i < n; ++i)
-      at<T>(p[0], s[0], i) = at<bool>(p[1], s[1], i) ? at<T>(p[2], s[2], i) : at<T>(p[3], s[3], i);
+      at<T>(p[0], s[0], i) = SelectBits<T>::pick(at<uint8_t>(p[1], s[1], i), at<T>(p[2], s[2], i),
+                                                  at<T>(p[3], s[3], i));
   }
+}
+
+// Note [Dropout masks] (nn.cpp): a counter-based hash of (key, element index),
+// 32-bit multiplies and shifts only, so the loop vectorizes.
+inline uint32_t dropout_hash(uint64_t key, int64_t i) {
+  const uint64_t u = static_cast<uint64_t>(i);
+  uint32_t h = static_cast<uint32_t>(u) * 0x9E3779B1u ^ static_cast<uint32_t>(key);
+  h ^= h >> 16;
+  h *= 0x85EBCA6Bu;
+  h ^= h >> 13;
+  h *= 0xC2B2AE35u;
+  h ^= h >> 16;
+  h ^= static_cast<uint32_t>(key >> 32) ^ static_cast<uint32_t>(u >> 32) * 0x632BE5ABu;
+  h *= 0x7FEB352Du;
+  h ^= h >> 15;
+  h *= 0x846CA68Bu;
+  h ^= h >> 16;
+  return h;
+}
+
+template <class T>
+void dropout_loop(char* out, const char* in, int64_t first, int64_t n, uint64_t key, uint32_t threshold,
+                  double scale) {
+  T* __restrict o = reinterpret_cast<T*>(out);
+  const T* __restrict x = reinterpret_cast<const T*>(in);
+  const T s = static_cast<T>(scale);
+  for (int64_t j = 0; j < n; ++j) o[j] = x[j] * (dropout_hash(key, first + j) >= threshold ? s : T(0));
 }
 
 template <class T>

@@ -458,22 +458,15 @@ void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const
 namespace pynn {
 
 // Note [Dropout masks]
-// Element i of a dropout mask is kept when u(key, i) >= rate, u uniform in
-// [0, 1) from the top 53 bits of splitmix64 of (key, i): a function of the
-// key and the element's C-order index only, so it is the same for any thread
-// count, and the backward recomputes the mask from the key instead of
-// storing it. The key is a tensor (a host input of a captured step, Note
-// [Captured steps]): a replay reads the key drawn for that step.
-namespace {
-inline double dropout_uniform(uint64_t key, uint64_t i) {
-  uint64_t z = key + (i + 1) * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
-}  // namespace
-
+// Element i of a dropout mask is kept when hash(key, i) >= rate * 2^32, the
+// hash a counter-based mix of the key and the element's C-order index (two
+// rounds of 32-bit multiply-xorshift, vectorized per ISA in loops.h): a
+// function of the key and the index only, so the mask is the same for any
+// thread count and SIMD path, and the backward recomputes it from the key
+// instead of storing it. The key is a tensor (a host input of a captured step,
+// Note [Captured steps]): a replay reads the key drawn for that step. Kept
+// elements are scaled by 1 / (1 - rate) in the tensor's dtype; an inf that is
+// dropped gives NaN (inf * 0), as x * mask does in Keras.
 Tensor nn_dropout(const Tensor& x, double rate, const Tensor& key) {
   PYNN_CHECK_KIND(TypeError, is_float(x.dtype), "dropout: expected a float tensor, got ", dtype_name(x.dtype));
   PYNN_CHECK(rate >= 0 && rate < 1, "dropout: rate must be in [0, 1), got ", rate);
@@ -481,18 +474,12 @@ Tensor nn_dropout(const Tensor& x, double rate, const Tensor& key) {
   const Tensor xc = ew_contiguous(x);
   Tensor y = tensor_empty(x.shape, x.dtype);
   const uint64_t k = static_cast<uint64_t>(*reinterpret_cast<const int64_t*>(key.data()));
-  dispatch_dtype(x.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_floating_point_v<T>) {
-      const T scale = static_cast<T>(1.0 / (1.0 - rate));
-      const T* in = reinterpret_cast<const T*>(xc.data());
-      T* out = reinterpret_cast<T*>(y.data());
-      parallel_for(x.numel(), kGrainSize / 4, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i)
-          out[i] = dropout_uniform(k, static_cast<uint64_t>(i)) >= rate ? in[i] * scale : T(0);
-      });
-    }
-    return 0;
+  const uint32_t threshold = static_cast<uint32_t>(std::min(rate * 4294967296.0, 4294967295.0));
+  const double scale = 1.0 / (1.0 - rate);
+  const DropoutLoop loop = kernels().dropout[x.dtype == DType::Float64 ? 1 : 0];
+  const int64_t e = x.elsize();
+  parallel_for(x.numel(), kGrainSize, [&](int64_t b, int64_t end) {
+    loop(y.data() + b * e, xc.data() + b * e, b, end - b, k, threshold, scale);
   });
   return y;
 }

@@ -1,5 +1,7 @@
 #include "optim.h"
 
+#include <algorithm>
+
 namespace pynn {
 
 namespace {
@@ -17,13 +19,13 @@ PYNN_OPTIM_RULES(PYNN_SLOTS_CHECK)
 int optim_max_slots(OptimRule rule) { return kSlots[static_cast<int>(rule)]; }
 int optim_scalars(OptimRule rule) { return kScalars[static_cast<int>(rule)]; }
 
-void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::vector<double>& h) {
+void optim_check_buffers(OptimRule rule, const std::vector<Tensor>& bufs, size_t scalars) {
   const int r = static_cast<int>(rule);
   PYNN_CHECK(bufs.size() >= 2 && bufs.size() <= static_cast<size_t>(2 + kSlots[r]),
              "optimizer update: expected the variable, its gradient and at most ", kSlots[r], " slots, got ",
              bufs.size(), " tensors");
-  PYNN_CHECK(h.size() == static_cast<size_t>(kScalars[r]), "optimizer update: expected ", kScalars[r],
-             " scalars, got ", h.size());
+  PYNN_CHECK(scalars == static_cast<size_t>(kScalars[r]), "optimizer update: expected ", kScalars[r],
+             " scalars, got ", scalars);
   const Tensor& var = bufs[0];
   PYNN_CHECK_KIND(TypeError, is_float(var.dtype), "optimizer update: the variable must be float32 or float64, not ",
                   dtype_name(var.dtype));
@@ -36,12 +38,34 @@ void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::ve
                var.shape);
     PYNN_CHECK(t.is_contiguous(), "optimizer update: buffers must be contiguous");
   }
-  const int64_t n = var.numel(), e = var.elsize();
-  OptimLoop loop = kernels().optim[r][var.dtype == DType::Float64 ? 1 : 0];
-  parallel_for(n, kGrainSize, [&](int64_t b, int64_t end) {
-    char* p[2 + kMaxOptimSlots] = {};
-    for (size_t k = 0; k < bufs.size(); ++k) p[k] = bufs[k].data() + b * e;
-    loop(p, end - b, h.data());
+}
+
+void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::vector<double>& h) {
+  optim_check_buffers(rule, bufs, h.size());
+  optim_update_many(rule, {bufs}, {h.data()});
+}
+
+void optim_update_many(OptimRule rule, const std::vector<std::vector<Tensor>>& bufs, const std::vector<const double*>& h) {
+  PYNN_ASSERT(bufs.size() == h.size());
+  if (bufs.empty()) return;
+  // The variables' elements laid end to end: start[v] is where variable v begins.
+  std::vector<int64_t> start(bufs.size() + 1, 0);
+  for (size_t v = 0; v < bufs.size(); ++v) {
+    PYNN_ASSERT(bufs[v][0].dtype == bufs[0][0].dtype, "optim_update_many: one dtype");
+    start[v + 1] = start[v] + bufs[v][0].numel();
+  }
+  const int r = static_cast<int>(rule);
+  const int64_t e = bufs[0][0].elsize();
+  OptimLoop loop = kernels().optim[r][bufs[0][0].dtype == DType::Float64 ? 1 : 0];
+  parallel_for(start.back(), kGrainSize, [&](int64_t b, int64_t end) {
+    size_t v = static_cast<size_t>(std::upper_bound(start.begin(), start.end(), b) - start.begin()) - 1;
+    for (; v < bufs.size() && start[v] < end; ++v) {
+      const int64_t lo = std::max(b, start[v]) - start[v], hi = std::min(end, start[v + 1]) - start[v];
+      if (hi <= lo) continue;
+      char* p[2 + kMaxOptimSlots] = {};
+      for (size_t k = 0; k < bufs[v].size(); ++k) p[k] = bufs[v][k].data() + lo * e;
+      loop(p, hi - lo, h[v]);
+    }
   });
 }
 

@@ -7,12 +7,57 @@
 #include "core/check.h"
 #include "core/parallel.h"
 #include "kernels/elementwise.h"
+#include "kernels/optim.h"
 
 namespace pynn {
 
 Recorder*& plan_recorder() {
   thread_local Recorder* active = nullptr;
   return active;
+}
+
+void plan_annotate(std::shared_ptr<const PlanOptim> optim) {
+  Recorder* rec = plan_recorder();
+  if (rec && !rec->steps.empty()) rec->steps.back().optim = std::move(optim);
+}
+
+int64_t plan_merge_updates(Plan& plan) {
+  std::vector<PlanStep> out;
+  const size_t n = plan.steps.size();
+  int64_t removed = 0;
+  for (size_t i = 0; i < n;) {
+    const PlanStep& first = plan.steps[i];
+    size_t j = i + 1;
+    if (first.optim) {
+      while (j < n && plan.steps[j].optim && plan.steps[j].optim->rule == first.optim->rule &&
+             plan.steps[j].optim->bufs[0].dtype == first.optim->bufs[0].dtype)
+        ++j;
+    }
+    if (j - i < 2) {
+      out.push_back(std::move(plan.steps[i]));
+      i = j;
+      continue;
+    }
+    std::vector<std::shared_ptr<const PlanOptim>> group;
+    for (size_t k = i; k < j; ++k) group.push_back(plan.steps[k].optim);
+    PlanStep merged;
+    merged.op = "optimizer_update x" + std::to_string(j - i);
+    merged.run = [group] {
+      std::vector<std::vector<Tensor>> bufs;
+      std::vector<const double*> h;
+      for (const auto& g : group) {
+        optim_check_buffers(g->rule, g->bufs, static_cast<size_t>(g->h.shape[0]));
+        bufs.push_back(g->bufs);
+        h.push_back(reinterpret_cast<const double*>(g->h.data()));
+      }
+      optim_update_many(group[0]->rule, bufs, h);
+    };
+    out.push_back(std::move(merged));
+    removed += static_cast<int64_t>(j - i) - 1;
+    i = j;
+  }
+  plan.steps = std::move(out);
+  return removed;
 }
 
 void Recorder::add(const char* op, std::function<void()> run, std::vector<Tensor> allocs) {

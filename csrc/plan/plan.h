@@ -33,6 +33,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <unordered_set>
@@ -40,13 +41,22 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/kernel_table.h"
 
 namespace pynn {
+
+// What the passes need to know of an optimizer update (Note [Plan passes]).
+struct PlanOptim {
+  OptimRule rule;
+  std::vector<Tensor> bufs;  // variable, gradient, slots
+  Tensor h;                  // its scalars: a float64 tensor read when it runs
+};
 
 struct PlanStep {
   std::string op;              // the op's name (plan_info, errors)
   std::function<void()> run;   // the kernel call over the fixed tensors it captured
   std::vector<Tensor> allocs;  // what it allocated at capture, handed back on replay
+  std::shared_ptr<const PlanOptim> optim;  // set for an optimizer update
 };
 
 class Plan {
@@ -63,6 +73,16 @@ class Plan {
   int64_t buffer_bytes() const;  // held by the steps' buffers
 };
 
+// Note [Plan passes]
+// A pass rewrites a plan into one that computes the same values, bit for bit
+// (tests/test_core_captured.py runs every model with and without them):
+//   merge_updates  consecutive optimizer updates of one rule and dtype become
+//                  one step that updates every variable in one parallel region
+//                  (optim_update_many): one fork and join per step instead of
+//                  one per variable; each element's update is unchanged.
+// Returns how many steps it removed.
+int64_t plan_merge_updates(Plan& plan);
+
 class Recorder {
  public:
   std::vector<PlanStep> steps;
@@ -78,6 +98,10 @@ class Recorder {
 
 // This thread's active recorder, or null (the eager path).
 Recorder*& plan_recorder();
+
+// While recording: marks the step just recorded as the optimizer update
+// `optim` (for the passes).
+void plan_annotate(std::shared_ptr<const PlanOptim> optim);
 
 // The one dispatch point of the bindings (Note [Captured steps]): runs fn()
 // and, while a recorder is active, records it with what it allocated. fn must

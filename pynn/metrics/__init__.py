@@ -187,8 +187,10 @@ class Metric:
 
 def _accumulator():
     """A metric's running total: a float64 0-d tensor that update_state adds into with tensor ops,
-    so a captured step updates it in C++ (Note [Captured steps] in csrc/plan/plan.h)."""
-    return _core._full((), 0, _FLOAT64)
+    so a captured step updates it in C++ (Note [Captured steps] in csrc/plan/plan.h), and a
+    NumPy view of it for result(), which reads it after every batch."""
+    t = _core._full((), 0, _FLOAT64)
+    return t, np.asarray(t)
 
 
 def _add_into(acc, value):
@@ -206,12 +208,12 @@ class Sum(Metric):
 
     def reset_state(self):
         if not hasattr(self, "_total"):
-            self._total = _accumulator()
+            self._total, self._total_view = _accumulator()
         self._total[...] = 0
 
     @property
     def total(self):
-        return float(self._total)
+        return float(self._total_view)
 
     def update_state(self, values, sample_weight=None):
         values, _ = _per_sample(_t(values).astype("float64"), sample_weight, ops.sum)
@@ -231,17 +233,17 @@ class Mean(Metric):
 
     def reset_state(self):
         if not hasattr(self, "_total"):
-            self._total, self._count = _accumulator(), _accumulator()
+            (self._total, self._total_view), (self._count, self._count_view) = _accumulator(), _accumulator()
         self._total[...] = 0
         self._count[...] = 0
 
     @property
     def total(self):
-        return float(self._total)
+        return float(self._total_view)
 
     @property
     def count(self):
-        return float(self._count)
+        return float(self._count_view)
 
     def update_state(self, values, sample_weight=None):
         if isinstance(sample_weight, (int, float, type(None))) and (

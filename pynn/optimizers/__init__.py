@@ -59,6 +59,7 @@ class Optimizer:
 
     _slot_count = 0
     _decay_in_kernel = False  # whether the rule's last scalar is lr * weight_decay
+    _plain_scalars = False  # whether _scalars uses Python floats only (no NumPy errstate needed)
     _rule = None  # the fused kernel's rule (a _core._OptimRule)
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -370,6 +371,8 @@ class Optimizer:
         """_scalars as Python floats, with float64 arithmetic: a degenerate hyperparameter
         (Adam's beta_1 = 1: a zero bias correction) gives inf or NaN, as in Keras' tensor
         math, not ZeroDivisionError."""
+        if self._plain_scalars:  # Python float products only: nothing can raise or warn
+            return [float(x) for x in self._scalars(learning_rate, t)]
         with np.errstate(all="ignore"):
             return [float(x) for x in self._scalars(learning_rate, t)]
 
@@ -451,6 +454,8 @@ class SGD(Optimizer):
 
     _rule = _R.sgd
 
+    _plain_scalars = True
+
     def _scalars(self, learning_rate, t):
         return [learning_rate, self.momentum, 1.0 if self.nesterov else 0.0]
 
@@ -472,6 +477,8 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
         self._slot_count = (2 if momentum else 1) + (1 if centered else 0)
         self._rule = _R.rmsprop_centered if centered else _R.rmsprop
+
+    _plain_scalars = True
 
     def _scalars(self, learning_rate, t):
         return [learning_rate, self.rho, self.momentum, self.epsilon]
@@ -539,6 +546,8 @@ class Adagrad(Optimizer):
             raise type(e)(f"Adagrad: cannot make the accumulator of a {variable.dtype.name} variable: {e}") from e
 
     _rule = _R.adagrad
+
+    _plain_scalars = True
 
     def _scalars(self, learning_rate, t):
         return [learning_rate, self.epsilon]
@@ -619,6 +628,8 @@ class Adadelta(Optimizer):
         super().__init__(learning_rate, **kwargs)
         self.rho, self.epsilon = float(rho), float(epsilon)
 
+    _plain_scalars = True
+
     def _scalars(self, learning_rate, t):
         return [learning_rate, self.rho, self.epsilon, self._decay(learning_rate)]
 
@@ -640,6 +651,8 @@ class Lion(Optimizer):
             raise ValueError("Lion: argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer "
                              f"degenerates to SignSGD. Received: beta_1={beta_1}.")
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+
+    _plain_scalars = True
 
     def _scalars(self, learning_rate, t):
         return [learning_rate, self.beta_1, self.beta_2, self._decay(learning_rate)]
