@@ -245,14 +245,46 @@ class NumpyIdiomaticMLP(NumpyMLP):
 
 # ---------------------------------------------------------------- pynn
 
-def build_pynn_model(seed=0):
-    """The chapter-2 model in pynn, compiled as in the book, after pynn.random.seed(seed)."""
+# The chapter-2 model and the variants issue 14 measures against it (each <= 1.15x its epoch
+# when captured, Note [Captured steps]): Dropout after the hidden layer, and Dense-BatchNorm-ReLU.
+VARIANTS = {
+    "plain": lambda: [layers.Dense(HIDDEN, activation="relu")],
+    "dropout": lambda: [layers.Dense(HIDDEN, activation="relu"), layers.Dropout(0.5)],
+    "batchnorm": lambda: [layers.Dense(HIDDEN), layers.BatchNormalization(), layers.ReLU()],
+}
+VARIANT_TARGET = 1.15
+
+
+def build_pynn_model(seed=0, variant="plain", **compile_options):
+    """The chapter-2 model in pynn (or a VARIANTS one), compiled as in the book, after
+    pynn.random.seed(seed); compile_options: run_eagerly=True for the eager path."""
     pynn.random.seed(seed)
-    model = pynn.Sequential([layers.Input((N_IN,)), layers.Dense(HIDDEN, activation="relu"),
-                             layers.Dense(N_OUT, activation="softmax")])
+    model = pynn.Sequential([layers.Input((N_IN,))] + VARIANTS[variant]() +
+                            [layers.Dense(N_OUT, activation="softmax")])
     model.compile(optimizer=pynn.optimizers.RMSprop(learning_rate=LR, rho=RHO, epsilon=EPS),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], **compile_options)
     return model
+
+
+def python_per_step(model, x, y, repeats=5):
+    """Seconds of Python per replayed training step: an epoch of fit (unshuffled) minus the same
+    batches replayed by the plan alone (Plan.run, one C++ call each), best of `repeats`."""
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)  # the first step, then the capture
+    plans = [e.plan for (mode, (rows, _), _), e in model._plans.items()
+             if mode == "train" and rows == BATCH and e.plan is not None]
+    if not plans:
+        return None
+    plan, sources, steps = plans[0], [pynn.from_numpy(x), pynn.from_numpy(y)], len(x) // BATCH
+    fit_s = replay_s = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.fit(x[:steps * BATCH], y[:steps * BATCH], batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
+        fit_s = min(fit_s, time.perf_counter() - t)
+        t = time.perf_counter()
+        for s in range(steps):
+            plan.run(sources, None, s * BATCH, (s + 1) * BATCH)
+        replay_s = min(replay_s, time.perf_counter() - t)
+    return {"per_step": (fit_s - replay_s) / steps, "kernel_calls": len(plan.ops)}
 
 
 def check_agreement(x, y, x_test, steps=3):
@@ -525,6 +557,13 @@ def run(args):
     sides = {"pynn": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0),
              "numpy": lambda: naive.epoch(x, y),
              "numpy-inplace": lambda: net.epoch(x, y)}
+    variants = {}
+    for name in VARIANTS:
+        for path, options in (("captured", {}), ("eager", {"run_eagerly": True})):
+            if (name, path) != ("plain", "captured"):  # that is "pynn"
+                m = variants[f"pynn {name} {path}"] = build_pynn_model(0, name, **options)
+                sides[f"pynn {name} {path}"] = (lambda m: lambda: m.fit(x, y, batch_size=BATCH, epochs=1,
+                                                                        verbose=0))(m)
     peers = {}
     if args.skip_peers:
         peers = {"torch": "skipped (--skip-peers)", "keras-jax": "skipped (--skip-peers)"}
@@ -547,6 +586,7 @@ def run(args):
     result["epoch_times_s"] = epoch_times
     result["epoch_s"] = {k: float(np.median(v)) for k, v in epoch_times.items()}
     result["peers"] = peers
+    result["python_per_step"] = {name: python_per_step(build_pynn_model(0, name), x, y) for name in VARIANTS}
 
     one = x_test[:1]
     result["inference_s"] = {
@@ -588,6 +628,8 @@ def print_table(r):
     print(f"{'floor':<15}{floor:>8.3f}   (2048^3 sgemm: numpy {rates['numpy']:.0f} GF/s, pynn {rates['pynn']:.0f} GF/s;"
           f" {r['flops_per_epoch'] / 1e9:.1f} GFLOP per epoch)")
     for k, v in med.items():
+        if k.startswith("pynn "):
+            continue  # the variants' own table
         times = r["epoch_times_s"][k]
         target = f">= {TARGETS[k]}" if k in TARGETS else ""
         print(f"{k:<15}{v:>8.3f}   {v / med['pynn']:>9.2f}  {target:<8}{min(times):>6.3f}-{max(times):.3f}")
@@ -599,6 +641,17 @@ def print_table(r):
     print(f"pynn epoch / floor: {med['pynn'] / floor:.2f} (target <= 1.25), / work floor: "
           f"{med['pynn'] / r['work_floor_s']:.2f};  numpy-inplace epoch / floor at "
           f"NumPy's own GEMM rate ({numpy_floor:.3f} s): {med['numpy-inplace'] / numpy_floor:.2f}")
+
+    print(f"\n{'the one engine (issue 14)':<26}{'s/epoch':>8}{'/ plain':>9}  {'target':<9}"
+          f"{'Python/step':>12}{'kernel calls':>14}")
+    for name in VARIANTS:
+        for path in ("captured", "eager"):
+            key = "pynn" if (name, path) == ("plain", "captured") else f"pynn {name} {path}"
+            plain = med["pynn"] if path == "captured" else med["pynn plain eager"]
+            target = f"<= {VARIANT_TARGET}" if path == "captured" and name != "plain" else ""
+            py = r["python_per_step"][name] if path == "captured" else None
+            extra = f"{py['per_step'] * 1e6:>9.1f} us{py['kernel_calls']:>14}" if py else ""
+            print(f"{name + ' ' + path:<26}{med[key]:>8.3f}{med[key] / plain:>9.2f}  {target:<9}{extra}")
 
     print(f"\n{'inference (batch 32)':<22}{'pynn':>10}{'numpy':>12}{'numpy/pynn':>12}  target (pynn)")
     for k, t in r["inference_s"].items():

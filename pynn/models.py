@@ -61,6 +61,7 @@ class Model(Layer):
         self.optimizer = None
         self.loss = None
         self.compiled = False
+        self.run_eagerly, self.jit_compile = False, "auto"  # compile() sets them (Note [Training step])
         self.stop_training = False
         self.history = None
         self._graph = None
@@ -218,13 +219,12 @@ class Model(Layer):
                             eager_metrics=[m.name for m in entry.eager_metrics])
             elif entry.reason:
                 info["reason"] = entry.reason
-            elif not (self.run_eagerly or self.jit_compile is False) if self.compiled else True:
+            elif not self.run_eagerly and self.jit_compile is not False:
                 info["path"] = "pending"  # ran once, eagerly; captured when this signature comes again
             out.append(info)
         if not out:
             out.append({"path": "eager" if self.run_eagerly or self.jit_compile is False else "not run yet",
-                        "jit_compile": getattr(self, "jit_compile", "auto"),
-                        "run_eagerly": getattr(self, "run_eagerly", False)})
+                        "jit_compile": self.jit_compile, "run_eagerly": self.run_eagerly})
         return out
 
     def _assert_compiled(self, what):
@@ -608,7 +608,7 @@ class _StepRunner:
     def __init__(self, model, mode, xs, y):
         self.model, self.mode, self.multi = model, mode, len(xs) > 1
         self.sources = [from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)])
-        self.enabled = not getattr(model, "run_eagerly", False) and getattr(model, "jit_compile", "auto") is not False
+        self.enabled = not model.run_eagerly and model.jit_compile is not False
         if "_plans" not in model.__dict__:
             model._plans = {}
         self.plans = model._plans
@@ -683,7 +683,7 @@ class _StepRunner:
         result, plan, reason = _capture.capture(self._unit, inputs, self._state())
         if plan is None:
             entry.reason = reason
-            if getattr(self.model, "jit_compile", "auto") is True:
+            if self.model.jit_compile is True:
                 raise ValueError(f"{self.model.name}: jit_compile=True, but the {self.mode} step cannot be captured: "
                                  f"{reason}. Use jit_compile='auto' to run such steps eagerly")
             warnings.warn(f"{self.model.name}: the {self.mode} step runs eagerly, as it cannot be captured: {reason}",
