@@ -310,3 +310,25 @@ def test_predict_of_an_uncompiled_model_is_captured():
     with pynn.no_grad():
         np.testing.assert_array_equal(first, np.asarray(m(x)))
     assert ("predict", "captured") in {(i["mode"], i["path"]) for i in m.plan_info()}
+
+
+def test_functional_model_with_validation_split_and_frozen_layer():
+    def make(**options):
+        inputs = layers.Input((12,))
+        hidden = layers.Dense(10, activation="relu", name="hidden")(inputs)
+        outputs = layers.Dense(4, activation="softmax")(layers.Dropout(0.2)(hidden))
+        m = pynn.Model(inputs, outputs)
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], **options)
+        return m
+
+    x, y = data()
+
+    def run(m):
+        first = m.fit(x, y, batch_size=32, epochs=2, validation_split=0.2, verbose=0).history
+        m.get_layer("hidden").trainable = False  # new trainable variables: a new plan
+        frozen = m.get_layer("hidden").get_weights()
+        second = m.fit(x, y, batch_size=32, epochs=2, validation_split=0.2, verbose=0).history
+        for a, b in zip(frozen, m.get_layer("hidden").get_weights()):
+            np.testing.assert_array_equal(a, b)
+        return (first, second), m.evaluate(x, y, verbose=0), m.predict(x, verbose=0)
+    check(make, run)
