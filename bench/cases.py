@@ -246,3 +246,41 @@ for _i, _o, _relu in [(784, 512, True), (512, 10, False)]:
                                          "relu": relu, "np_fb": _np_dense_fb, "pn_fb": _pn_dense_fb},
          np_expr="np_fb(x, w, b, dy, relu)", pn_expr="pn_fb(x, w, b, dy, relu)", group="nn",
          flops=3 * 2 * 128 * _i * _o, rtol=1e-3, atol=1e-3, np_threads="blas")
+
+# Batch normalization in training mode (Note [Batch norm] in csrc/kernels/norm.h), forward and
+# backward, at the MNIST MLP's hidden layer. NumPy: the BatchNormalization layer of "Deep
+# Learning from Scratch" (batch mean and variance, then the textbook backward).
+
+
+def _np_batch_norm_fb(x, gamma, beta, dy):
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = np.mean(xc**2, axis=0)
+    std = np.sqrt(var + 1e-3)
+    xn = xc / std
+    _ = gamma * xn + beta
+    dbeta = dy.sum(axis=0)
+    dgamma = np.sum(xn * dy, axis=0)
+    dxn = gamma * dy
+    dxc = dxn / std
+    dstd = -np.sum((dxn * xc) / (std * std), axis=0)
+    dvar = 0.5 * dstd / std
+    dxc += (2.0 / x.shape[0]) * xc * dvar
+    dmu = np.sum(dxc, axis=0)
+    return (dxc - dmu / x.shape[0], dgamma, dbeta)
+
+
+def _pn_batch_norm_fb(x, gamma, beta, dy):
+    import pynn
+
+    with pynn.GradientTape() as tape:
+        tape.watch([x, gamma, beta])
+        y = pynn.ops.batch_norm(x, -1, gamma, beta, 1e-3, training=True)[0]
+    return tuple(tape.gradient(y, [x, gamma, beta], output_gradients=dy))
+
+
+case("batch_norm f+b", "128x512",
+     lambda: {"x": rand(128, 512), "gamma": rand(512) + 1, "beta": rand(512), "dy": rand(128, 512),
+              "np_fb": _np_batch_norm_fb, "pn_fb": _pn_batch_norm_fb},
+     np_expr="np_fb(x, gamma, beta, dy)", pn_expr="pn_fb(x, gamma, beta, dy)", group="nn",
+     bytes=5 * F32 * 128 * 512, rtol=1e-3, atol=1e-3)

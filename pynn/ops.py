@@ -23,7 +23,7 @@ __all__ = [
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout",
+    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm",
 ]
 
 Tensor = _core.Tensor
@@ -638,6 +638,88 @@ def dense(x, kernel, bias=None, activation=None):
     if _recording():
         record(_dense_backward, (x, kernel, bias), y, act)
     return y
+
+
+def _batch_norm_recorded_backward(g, x, gamma, moving, axis, epsilon, training):
+    """The batch-norm backward as recorded ops (an outer tape records it: higher-order
+    gradients), the fused kernel's formulas (Note [Batch norm] in csrc/kernels/norm.h)."""
+    axis = axis % x.ndim
+    axes = tuple(i for i in range(x.ndim) if i != axis)
+    stat_shape = tuple(x.shape[i] if i == axis else 1 for i in range(x.ndim))
+    if training:
+        count = x.size // builtins_max(x.shape[axis], 1)
+        centered = subtract(x, mean(x, axis=axes, keepdims=True))
+        var = mean(square(centered), axis=axes, keepdims=True)
+    else:
+        centered = subtract(x, reshape(moving[0], stat_shape))
+        var = reshape(moving[1], stat_shape)
+    inv_std = divide(1, sqrt(add(var, epsilon)))
+    xhat = multiply(centered, inv_std)
+    sum_g = sum(g, axis=axes, keepdims=True)
+    sum_g_xhat = sum(multiply(g, xhat), axis=axes, keepdims=True)
+    scale = inv_std if gamma is None else multiply(reshape(gamma, stat_shape), inv_std)
+    if training:
+        dx = multiply(divide(scale, count),
+                      subtract(subtract(multiply(g, count), sum_g), multiply(xhat, sum_g_xhat)))
+    else:
+        dx = multiply(g, scale)
+    c = (x.shape[axis],)
+    grads = [dx, None if gamma is None else reshape(sum_g_xhat, c), reshape(sum_g, c)]
+    if not training:  # the moving statistics: y depends on them in inference
+        grads += [reshape(negative(multiply(scale, sum_g)), c),
+                  reshape(multiply(multiply(multiply(scale, inv_std), sum_g_xhat), -0.5), c)]
+    return tuple(grads)
+
+
+def _batch_norm_backward(g, ins, y, attrs):
+    axis, epsilon, training, saved = attrs
+    x, gamma, beta = ins[:3]
+    needs = _state.needs
+    if _recording():
+        gx = _batch_norm_recorded_backward(g, x, gamma, ins[3:], axis, epsilon, training)
+        return gx[:2] + (None if beta is None else gx[2],) + gx[3:]
+    need_sums = any(needs[1:])
+    dx, sum_g_xhat, sum_g = _core._batch_norm_backward(g, x, saved, gamma, axis, training, bool(needs[0]), need_sums)
+    grads = (dx, None if gamma is None else sum_g_xhat, None if beta is None else sum_g)
+    if training:
+        return grads
+    dmean = dvar = None
+    if needs[3] or needs[4]:  # the moving statistics' gradients (rarely watched): per feature
+        inv_std = _core_getitem(saved, 1)
+        scale = inv_std if gamma is None else multiply(gamma, inv_std)
+        dmean = negative(multiply(scale, sum_g)).astype(x.dtype)
+        dvar = multiply(multiply(multiply(scale, inv_std), sum_g_xhat), -0.5).astype(x.dtype)
+    return grads + (dmean, dvar)
+
+
+def batch_norm(x, axis=-1, gamma=None, beta=None, epsilon=1e-3, training=True, moving_mean=None,
+               moving_variance=None):
+    """Batch normalization over every axis of x but `axis`, as one op (Note [Batch norm] in
+    csrc/kernels/norm.h): y = (x - mean) / sqrt(var + epsilon) * gamma + beta.
+
+    training: mean and var are the batch's (the biased variance, accumulated in float64);
+    else the given moving_mean and moving_variance. x: float32 or float64; gamma, beta
+    (None: 1 and 0) and the moving statistics: x's dtype, shape (x.shape[axis],).
+    Returns (y, mean, var): the statistics used, the batch's in training (no gradient flows
+    through them) or the moving ones as given. The backward is two passes over x: the
+    per-feature sums of g and g * xhat, then dx.
+    """
+    x = _as_tensor(x, "batch_norm")
+    gamma = None if gamma is None else _as_tensor(gamma, "batch_norm")
+    beta = None if beta is None else _as_tensor(beta, "batch_norm")
+    training = bool(training)
+    if not training:
+        moving_mean = None if moving_mean is None else _as_tensor(moving_mean, "batch_norm")
+        moving_variance = None if moving_variance is None else _as_tensor(moving_variance, "batch_norm")
+    epsilon = float(epsilon)
+    y, batch_mean, batch_var, saved = _core._batch_norm(x, axis, gamma, beta, epsilon, training, moving_mean,
+                                                         moving_variance)
+    if _recording():
+        ins = (x, gamma, beta) if training else (x, gamma, beta, moving_mean, moving_variance)
+        record(_batch_norm_backward, ins, y, (axis, epsilon, training, saved))
+    if training:
+        return y, batch_mean, batch_var
+    return y, moving_mean, moving_variance
 
 
 def dropout(x, rate, key):

@@ -11,6 +11,7 @@ void bind_ops(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_linalg(py::module_& m);
 void bind_metrics(py::module_& m);
+void bind_norm(py::module_& m);
 void bind_plan(py::module_& m);
 
 // Python reading a tensor's memory (the buffer protocol): while a step is

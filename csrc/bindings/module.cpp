@@ -8,6 +8,7 @@ PYBIND11_MODULE(_core, m) {
   pynn::bind_ops(m);
   pynn::bind_linalg(m);
   pynn::bind_metrics(m);
+  pynn::bind_norm(m);
   pynn::bind_plan(m);
   pynn::bind_runtime(m);
 }

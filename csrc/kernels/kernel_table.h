@@ -228,6 +228,40 @@ struct RowsArgs {
 };
 using RowsLoop = void (*)(const RowsArgs& a);
 
+// Batch-norm loops (Note [Batch norm] in norm.h), float32/float64 only; x and
+// dy contiguous, seen as (rows, C, inner). The sums add into double per-feature
+// accumulators s0[c], s1[c] (c < cols) over `rows` rows row_stride elements
+// apart, each row holding cols runs of `inner` elements, m[c] the feature's mean:
+//   x                  s0 += x
+//   squared_deviation  s0 += (x - m)^2
+//   dy_deviation       s0 += dy, s1 += dy (x - m)
+// The element-wise loops write out[i] for the flat elements [begin, end) of
+// (rows, c, inner), from p: 4 arrays of c parameters of the dtype, p0..p3:
+//   normalize       out = (x - p0) p1 + p2            (p1 = gamma inv_std, p2 = beta)
+//   training_grad   out = (x - p0) p1 + dy p2 + p3    (Note [Batch norm])
+//   inference_grad  out = dy p2                       (p2 = gamma inv_std)
+enum class NormSum : int { x, squared_deviation, dy_deviation };
+constexpr int kNumNormSums = 3;
+struct NormSumArgs {
+  const char* x;
+  const char* dy;      // dy_deviation only
+  const double* mean;  // squared_deviation, dy_deviation
+  double* s0;
+  double* s1;          // dy_deviation only
+  int64_t rows, cols, inner, row_stride;
+};
+using NormSumLoop = void (*)(const NormSumArgs& a);
+enum class NormApply : int { normalize, training_grad, inference_grad };
+constexpr int kNumNormApplies = 3;
+struct NormApplyArgs {
+  const char* x;   // not read by inference_grad
+  const char* dy;  // not read by normalize
+  char* out;
+  const char* p;
+  int64_t c, inner, begin, end;
+};
+using NormApplyLoop = void (*)(const NormApplyArgs& a);
+
 const char* binary_op_name(BinaryOp op);
 const char* unary_op_name(UnaryOp op);
 const char* act_op_name(ActOp op);
@@ -252,6 +286,8 @@ struct KernelTable {
   InnerLoop2D reduce_argmin[kNumDTypes];
   OptimLoop optim[kNumOptimRules][2];      // [rule][0: float32, 1: float64]
   RowsLoop rows[kNumRowsKernels][2];        // [kernel][0: float32, 1: float64]
+  NormSumLoop norm_sum[kNumNormSums][2];    // Note [Batch norm] in norm.h: [kind][0: float32, 1: float64]
+  NormApplyLoop norm_apply[kNumNormApplies][2];
   InnerLoop act[kNumActOps][2];             // Note [Activation registry]: [op][0: float32, 1: float64]
   InnerLoop act_grad[kNumActOps][2];
   InnerLoop act_grad2[kNumActOps][2];       // (dx, dy, x, y, h): dx = dy * f''(x)

@@ -1,6 +1,7 @@
 // kernels_isa.cpp: fills one kernel table (Note [Kernel table]).
 // CMake compiles this file three times with PYNN_ISA set to generic, avx2 and
 // avx512 and the matching -m flags; see CMakeLists.txt.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -21,6 +22,7 @@ namespace pynn {
 namespace {
 
 #include "loops.h"
+#include "loops_norm.h"
 
 using Types = std::tuple<bool, uint8_t, int32_t, int64_t, float, double>;
 
@@ -49,6 +51,17 @@ void fill_unary(InnerLoop* row) {
     using T = typename decltype(tag)::type;
     if constexpr (Op::template ok<T>) row[idx<T>()] = &unary_loop<Op, T>;
   });
+}
+
+// The batch-norm loops of one dtype (k: 0 float32, 1 float64).
+template <class T>
+void fill_norm(KernelTable* t, int k) {
+  t->norm_sum[static_cast<int>(NormSum::x)][k] = &norm_sum_loop<T, norm_sum_x>;
+  t->norm_sum[static_cast<int>(NormSum::squared_deviation)][k] = &norm_sum_loop<T, norm_sum_squared_deviation>;
+  t->norm_sum[static_cast<int>(NormSum::dy_deviation)][k] = &norm_sum_loop<T, norm_sum_dy_deviation>;
+  t->norm_apply[static_cast<int>(NormApply::normalize)][k] = &norm_apply_loop<T, norm_normalize>;
+  t->norm_apply[static_cast<int>(NormApply::training_grad)][k] = &norm_apply_loop<T, norm_training_grad>;
+  t->norm_apply[static_cast<int>(NormApply::inference_grad)][k] = &norm_apply_loop<T, norm_inference_grad>;
 }
 
 void fill(KernelTable* t) {
@@ -100,6 +113,8 @@ void fill(KernelTable* t) {
   t->act_grad2[static_cast<int>(ActOp::name)][1] = &act_grad_loop<act_##name, double, 2>;
   PYNN_ACTIVATIONS(PYNN_FILL_ACT)
 #undef PYNN_FILL_ACT
+  fill_norm<float>(t, 0);
+  fill_norm<double>(t, 1);
 }
 
 }  // namespace

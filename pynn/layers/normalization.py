@@ -14,8 +14,8 @@ class BatchNormalization(Layer):
     Training: y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch's mean and
     (biased) variance, and moving_stat = momentum * moving_stat + (1 - momentum) * batch_stat.
     Inference, and a layer with trainable=False: the moving statistics instead. gamma and
-    beta are trained; the moving statistics are non-trainable weights. The math is
-    composed from pynn ops (each a C++ kernel), so the tape differentiates it.
+    beta are trained; the moving statistics are non-trainable weights. The math is one
+    fused op, ops.batch_norm (Note [Batch norm] in csrc/kernels/norm.h), forward and backward.
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
@@ -66,24 +66,15 @@ class BatchNormalization(Layer):
         if x.shape[axis] != self.moving_mean.shape[0]:
             raise ValueError(f"{self.name} (BatchNormalization): input shape {x.shape} has {x.shape[axis]} features "
                              f"on axis {self.axis}, the layer was built for {self.moving_mean.shape[0]}")
-        reduce_axes = tuple(i for i in range(x.ndim) if i != axis)
-        stat_shape = tuple(x.shape[i] if i == axis else 1 for i in range(x.ndim))
         if training and self.trainable:
-            mean = ops.mean(x, axis=reduce_axes, keepdims=True)
-            centered = ops.subtract(x, mean)
-            var = ops.mean(ops.square(centered), axis=reduce_axes, keepdims=True)
+            y, mean, var = ops.batch_norm(x, axis, self.gamma, self.beta, self.epsilon, training=True)
             with no_grad():
                 m = self.momentum
-                self.moving_mean.assign(self.moving_mean * m + mean.reshape(-1) * (1 - m))
-                self.moving_variance.assign(self.moving_variance * m + var.reshape(-1) * (1 - m))
+                self.moving_mean.assign(self.moving_mean * m + mean * (1 - m))
+                self.moving_variance.assign(self.moving_variance * m + var * (1 - m))
         else:
-            centered = ops.subtract(x, ops.reshape(self.moving_mean, stat_shape))
-            var = ops.reshape(self.moving_variance, stat_shape)
-        y = ops.divide(centered, ops.sqrt(ops.add(var, self.epsilon)))
-        if self.gamma is not None:
-            y = ops.multiply(y, ops.reshape(self.gamma, stat_shape))
-        if self.beta is not None:
-            y = ops.add(y, ops.reshape(self.beta, stat_shape))
+            y, _, _ = ops.batch_norm(x, axis, self.gamma, self.beta, self.epsilon, training=False,
+                                     moving_mean=self.moving_mean, moving_variance=self.moving_variance)
         return y
 
     def compute_output_shape(self, input_shape):
