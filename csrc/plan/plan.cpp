@@ -62,7 +62,7 @@ int64_t plan_merge_updates(Plan& plan) {
 
 void Recorder::add(const char* op, std::function<void()> run, std::vector<Tensor> allocs) {
   for (const Tensor& t : allocs) dynamic.insert(t.storage.get());
-  steps.push_back(PlanStep{op, std::move(run), std::move(allocs)});
+  steps.push_back(PlanStep{op, std::move(run), std::move(allocs), nullptr});
 }
 
 void Plan::replay(std::vector<double>* times) const {
