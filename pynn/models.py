@@ -615,12 +615,12 @@ class _StepRunner:
         metrics = [] if mode == "predict" else [model._loss_tracker, *model.metrics]
         optimizer = model.optimizer if mode == "train" else None
         # Plans hold the model's variables, optimizer and metrics: new ones make new plans.
+        self.train_vars = model.trainable_variables if optimizer is not None else []
         self.state_key = (id(optimizer), id(getattr(model, "_loss_fn", None)), tuple(id(m) for m in metrics),
-                          tuple(id(v) for v in model.variables), tuple(id(v) for v in model.trainable_variables))
+                          tuple(id(v) for v in model.variables), tuple(id(v) for v in self.train_vars))
         self.metrics, self.optimizer = metrics, optimizer
         self.signature = tuple((tuple(s.shape[1:]), s._dtype_code) for s in self.sources)  # and the batch's rows
         self.last_rows, self.last_entry = None, None
-        self.train_vars = model.trainable_variables if optimizer is not None else []
 
     def _inputs(self, inputs):
         n_x = len(inputs) - (self.mode != "predict")
