@@ -315,6 +315,41 @@ def test_dense_drops_zero_columns_of_its_input(dtype, threads):  # noqa: F811
                                   np.broadcast_to(np.maximum(b, 0).astype(dtype), (96, 200)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", [None, "relu", ("gelu",)])
+def test_dense_weight_gradient_drops_zero_columns(dtype, activation, threads):  # noqa: F811
+    # Note [Zero input columns]: dW = x^T dz over the kept columns, the dropped rows exactly 0;
+    # a non-finite dz keeps every column (0 * inf is NaN, as in the full product).
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((96, 300))
+    x[:, rng.permutation(300)[:120]] = 0
+    w = rng.standard_normal((300, 200)) / np.sqrt(300)
+    b = rng.standard_normal(200)
+    if isinstance(activation, tuple):
+        activation = (pynn._core._Act.gelu, [])
+    xt, wt, bt = (pynn.Variable(v.astype(dtype)) for v in (x, w, b))
+    seed = rng.standard_normal((96, 200)).astype(dtype)
+    with pynn.GradientTape() as tape:
+        y = pynn.ops.dense(xt, wt, bt, activation)
+    gx, gw, gb = tape.gradient(y, [xt, wt, bt], output_gradients=pynn.tensor(seed))
+    with pynn.GradientTape() as tape:  # the same product without zero columns to drop: the full GEMM
+        z = pynn.ops.matmul(xt, wt) + bt
+        if isinstance(activation, tuple):
+            y2 = pynn.ops.activation(activation[0], z)
+        else:
+            y2 = pynn.relu(z) if activation == "relu" else z
+    gw_full = tape.gradient(y2, wt, output_gradients=pynn.tensor(seed))
+    tol = 3e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(np.asarray(gw), np.asarray(gw_full), rtol=tol, atol=tol)
+    dropped = ~x.any(axis=0)
+    assert not np.asarray(gw)[dropped].any()
+    seed[3, 7] = np.inf
+    with pynn.GradientTape() as tape:
+        y = pynn.ops.dense(xt, wt, bt, activation if activation is None or isinstance(activation, tuple) else None)
+    gw_inf = np.asarray(tape.gradient(y, wt, output_gradients=pynn.tensor(seed)))
+    assert np.isnan(gw_inf[dropped]).any()  # 0 * inf reached the dropped rows: the full product ran
+
+
 def test_dense_gradcheck_skips_unneeded_dx_and_errors():
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)

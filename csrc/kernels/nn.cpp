@@ -301,6 +301,24 @@ const Tensor* check_dense(const Tensor& x, const Tensor& w, const Tensor* b, Ten
   return b ? (bc->storage ? bc : b) : nullptr;
 }
 
+// A GEMM epilogue copying each finished block of C (rows over the kept
+// columns) to its rows of dW: C's row i goes to dW's row rows[i].
+struct RowScatter {
+  const char* part;
+  int64_t part_rs;
+  char* dst;
+  int64_t dst_rs;
+  const int64_t* rows;
+  int64_t e;
+};
+
+void row_scatter_epilogue(void* ctx, int64_t i0, int64_t n, int64_t j0, int64_t cols) {
+  const RowScatter& s = *static_cast<const RowScatter*>(ctx);
+  for (int64_t r = i0; r < i0 + n; ++r)
+    std::memcpy(s.dst + s.rows[r] * s.dst_rs + j0 * s.e, s.part + r * s.part_rs + j0 * s.e,
+                static_cast<size_t>(cols * s.e));
+}
+
 // dW = x^T dz into dw (k x units, contiguous). Rows of dW whose column of x
 // is zero in the whole batch are exactly 0 when dz is finite (Note [Zero input
 // columns]): the GEMM runs over the kept columns only, into scratch, and its
@@ -319,18 +337,22 @@ void dense_dw(const Tensor& x, const Tensor& dz, const Tensor& dw) {
         AllocScratch scratch;  // sized by the data (Note [Captured allocations])
         Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
         copy_columns<T>(x, keep, xc);
-        Tensor part = tensor_empty(Dims{kk, units}, x.dtype);
-        gemm_2d(tensor_transpose(xc, {}), dz, part);
-        std::vector<int64_t> slot(static_cast<size_t>(k), -1);
-        for (int64_t i = 0; i < kk; ++i) slot[keep[i]] = i;
+        // The dropped rows are zeros; the kept ones are copied from the GEMM's blocks by its
+        // epilogue, while each block is still in cache (Note [GEMM epilogue]).
+        std::vector<int64_t> dropped;
+        for (int64_t c = 0, i = 0; c < k; ++c) {
+          if (i < kk && keep[i] == c) ++i;
+          else dropped.push_back(c);
+        }
         const size_t row_bytes = static_cast<size_t>(units * dw.elsize());
-        parallel_for(k, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
-          for (int64_t r = r0; r < r1; ++r) {
-            char* dst = dw.data() + r * dw.strides[0];
-            if (slot[r] >= 0) std::memcpy(dst, part.data() + slot[r] * part.strides[0], row_bytes);
-            else std::memset(dst, 0, row_bytes);
-          }
+        const int64_t nd = static_cast<int64_t>(dropped.size());
+        parallel_for(nd, (kGrainSize + units - 1) / std::max<int64_t>(units, 1), [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) std::memset(dw.data() + dropped[r] * dw.strides[0], 0, row_bytes);
         });
+        Tensor part = tensor_empty(Dims{kk, units}, x.dtype);
+        RowScatter scatter{part.data(), part.strides[0], dw.data(), dw.strides[0], keep.data(), dw.elsize()};
+        const GemmEpilogue epi{&row_scatter_epilogue, &scatter};
+        gemm_2d(tensor_transpose(xc, {}), dz, part, false, &epi);
         return true;
       }
       return false;

@@ -30,9 +30,9 @@ namespace pynn {
 // coordinates) hold their final values, fn(ctx, i0, rows, j0, cols) runs for
 // that block, on the thread that computed it; the blocks of one call cover C
 // exactly once and never overlap. Dense layers add the bias and apply the
-// activation this way (Note [Dense layer]); the compiled training step
-// applies the optimizer to a weight gradient as it is produced (Note
-// [Compiled dense stack]). fn runs inside the GEMM's threads: it must not
+// activation this way (Note [Dense layer]); the dense backward copies the
+// rows of dW it computed over the kept input columns to their places (Note
+// [Zero input columns]). fn runs inside the GEMM's threads: it must not
 // start parallel work of its own. Where the last k block of a part is done by
 // the unpacked kernel in one pass (k <= kEpilogueK), parts are kEpilogueRows
 // rows high, so they are still in L1/L2; otherwise a part is a thread's block.
