@@ -118,8 +118,20 @@ def test_uint8_images_through_flatten():
     check(make, fit_all(x, y, batch_size=64))
 
 
+class ElementwiseChain(layers.Layer):
+    """A layer written as a chain of element-wise ops (transcendental ones too): what
+    Note [Plan passes]' fuse_elementwise joins, forward and backward."""
+
+    def call(self, inputs, training=None):
+        ops = pynn.ops
+        z = ops.add(ops.multiply(inputs, 0.5), 0.25)
+        return ops.multiply(ops.tanh(ops.subtract(ops.exp(ops.multiply(z, 0.1)), 1.0)), ops.sigmoid(z))
+
+
 def test_plan_passes_do_not_change_a_bit(monkeypatch):
-    make = sequential(dense_stack("relu", "tanh"), optimizer="adam")
+    make = sequential(lambda: [layers.Dense(300, activation="relu"), ElementwiseChain(),
+                               layers.Dense(9, activation="tanh"), layers.Dense(4, activation="softmax")],
+                      optimizer="adam")
     x, y = data()
     runs = []
     for passes in (True, False):
@@ -129,11 +141,14 @@ def test_plan_passes_do_not_change_a_bit(monkeypatch):
         pynn.random.seed(7)
         runs.append((m.fit(x, y, batch_size=32, epochs=3, verbose=0).history, m))
         ops = [op for e in m._plans.values() if e.plan is not None for op in e.plan.ops]
-        # Note [Plan passes]: the six updates are one step with the passes, six without.
+        # Note [Plan passes]: the six updates are one step, the element-wise chains fused steps.
         assert ("optimizer_update x6" in ops) == passes and (ops.count("optimizer_update") == 0) == passes
+        assert any(op.startswith("fused(multiply,add") for op in ops) == passes
     (ha, a), (hb, b) = runs
     assert ha == hb
     assert_same_state(a, b)
+    with pynn.no_grad():  # and the eager forward gives the same bits as the fused replayed one
+        np.testing.assert_array_equal(a.predict(x, batch_size=32, verbose=0), np.asarray(a(x)))
 
 
 class TwoTowers(pynn.Model):

@@ -92,6 +92,7 @@ void bind_ops(py::module_& m) {
         return k >= 0 ? compare_out_of_range(BinaryOp::name, k ? x0 : x1, k, sk, ptr(o))      \
                       : ew_binary(BinaryOp::name, x0, x1, ptr(o));                            \
       });                                                                                     \
+      if (k < 0 && !o) plan_annotate_binary(BinaryOp::name, x0, x1, r); /* Note [Plan passes] */ \
     }                                                                                         \
     return result(std::move(r), out);                                                         \
   }, py::arg("a"), py::arg("b"), py::arg("out") = py::none());
@@ -106,6 +107,7 @@ void bind_ops(py::module_& m) {
     {                                                                                         \
       py::gil_scoped_release nogil;                                                           \
       r = plan_call(#name, [=] { return ew_unary(UnaryOp::name, xt, ptr(o)); });              \
+      if (!o) plan_annotate_unary(UnaryOp::name, xt, r); /* Note [Plan passes] */             \
     }                                                                                         \
     return result(std::move(r), out);                                                         \
   }, py::arg("x"), py::arg("out") = py::none());

@@ -81,7 +81,10 @@ void bind_plan(py::module_& m) {
     plan->inputs = inputs;
     plan_recorder() = nullptr;
     owned_recorder().reset();
-    if (passes) plan_merge_updates(*plan);  // Note [Plan passes]
+    if (passes) {  // Note [Plan passes]
+      plan_merge_updates(*plan);
+      plan_fuse_elementwise(*plan);
+    }
     return plan;
   }, py::arg("inputs"), py::arg("passes") = true,
      "Ends the capture: the recorded steps, with the passes of Note [Plan passes] applied unless passes=False.");

@@ -1,6 +1,7 @@
 // plan.cpp: recording and replaying steps (Note [Captured steps]).
 #include "plan.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -60,9 +61,110 @@ int64_t plan_merge_updates(Plan& plan) {
   return removed;
 }
 
+namespace {
+
+// A fusible step's operand: contiguous with out's shape, or a single element.
+bool fits_elementwise(const Tensor& t, const Tensor& out) {
+  return t.dtype == out.dtype && ((t.shape == out.shape && t.is_contiguous()) || t.numel() == 1);
+}
+
+void annotate_elementwise(InnerLoop loop, int nin, const Tensor& a, const Tensor* b, const Tensor& r) {
+  Recorder* rec = plan_recorder();
+  if (!rec || rec->steps.empty() || !loop) return;
+  PlanStep& s = rec->steps.back();
+  const bool fresh = s.allocs.size() == 1 && s.allocs[0].storage == r.storage;
+  if (!fresh || !is_float(r.dtype) || !r.is_contiguous() || r.numel() == 0 || !fits_elementwise(a, r) ||
+      (b && !fits_elementwise(*b, r)))
+    return;
+  auto ew = std::make_shared<PlanElementwise>();
+  ew->loop = loop;
+  ew->nin = nin;
+  ew->out = r;
+  ew->in[0] = a;
+  if (b) ew->in[1] = *b;
+  s.ew = std::move(ew);
+}
+
+}  // namespace
+
+void plan_annotate_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& r) {
+  if (is_comparison(op) || a.dtype != b.dtype || a.dtype != r.dtype) return;
+  annotate_elementwise(kernels().binary[static_cast<int>(op)][static_cast<int>(r.dtype)], 2, a, &b, r);
+}
+
+void plan_annotate_unary(UnaryOp op, const Tensor& a, const Tensor& r) {
+  if (a.dtype != r.dtype) return;
+  annotate_elementwise(kernels().unary[static_cast<int>(op)][static_cast<int>(r.dtype)], 1, a, nullptr, r);
+}
+
+constexpr int64_t kFuseBlock = 2048;  // elements per block of a fused step: every member's block stays in L1
+
+int64_t plan_fuse_elementwise(Plan& plan) {
+  std::vector<PlanStep> out;
+  const size_t n = plan.steps.size();
+  int64_t removed = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    if (plan.steps[i].ew) {
+      // Extend while the next step is element-wise over as many elements and reads the last output.
+      while (j < n && plan.steps[j].ew && plan.steps[j].ew->out.numel() == plan.steps[i].ew->out.numel()) {
+        const PlanElementwise& prev = *plan.steps[j - 1].ew;
+        const PlanElementwise& next = *plan.steps[j].ew;
+        bool reads = false;
+        for (int k = 0; k < next.nin; ++k) reads = reads || next.in[k].storage == prev.out.storage;
+        if (!reads) break;
+        ++j;
+      }
+    }
+    if (j - i < 2) {
+      out.push_back(std::move(plan.steps[i]));
+      i = j;
+      continue;
+    }
+    std::vector<std::shared_ptr<const PlanElementwise>> chain;
+    PlanStep fused;
+    fused.op = "fused(";
+    for (size_t k = i; k < j; ++k) {
+      chain.push_back(plan.steps[k].ew);
+      fused.op += (k > i ? "," : "") + plan.steps[k].op;
+      for (Tensor& t : plan.steps[k].allocs) fused.allocs.push_back(std::move(t));
+    }
+    fused.op += ")";
+    fused.hands_back = false;
+    const int64_t total = chain[0]->out.numel();
+    fused.run = [chain, total] {
+      parallel_for(total, kGrainSize, [&](int64_t b, int64_t e) {
+        for (int64_t lo = b; lo < e; lo += kFuseBlock) {
+          const int64_t m = std::min(kFuseBlock, e - lo);
+          for (const auto& c : chain) {
+            const int64_t es = c->out.elsize();
+            char* p[3] = {c->out.data() + lo * es, nullptr, nullptr};
+            int64_t st[3] = {es, 0, 0};
+            for (int k = 0; k < c->nin; ++k) {
+              const bool whole = c->in[k].numel() == total;
+              p[k + 1] = c->in[k].data() + (whole ? lo * es : 0);
+              st[k + 1] = whole ? es : 0;
+            }
+            c->loop(p, st, m);
+          }
+        }
+      });
+    };
+    out.push_back(std::move(fused));
+    removed += static_cast<int64_t>(j - i) - 1;
+    i = j;
+  }
+  plan.steps = std::move(out);
+  return removed;
+}
+
 void Recorder::add(const char* op, std::function<void()> run, std::vector<Tensor> allocs) {
   for (const Tensor& t : allocs) dynamic.insert(t.storage.get());
-  steps.push_back(PlanStep{op, std::move(run), std::move(allocs), nullptr});
+  PlanStep s;
+  s.op = op;
+  s.run = std::move(run);
+  s.allocs = std::move(allocs);
+  steps.push_back(std::move(s));
 }
 
 void Plan::replay(std::vector<double>* times) const {
@@ -74,8 +176,9 @@ void Plan::replay(std::vector<double>* times) const {
       t.next = 0;
     }
   } restore{trace};
+  static const std::vector<Tensor> none;
   for (const PlanStep& s : steps) {
-    trace.replay = &s.allocs;
+    trace.replay = s.hands_back ? &s.allocs : &none;
     trace.next = 0;
     const auto t0 = std::chrono::steady_clock::now();
     try {
@@ -83,8 +186,8 @@ void Plan::replay(std::vector<double>* times) const {
     } catch (const PlanError& e) {
       throw PlanError(std::string(e.what()) + " (replaying " + s.op + ")");
     }
-    PYNN_CHECK_KIND(PlanError, trace.next == s.allocs.size(), "plan: replaying ", s.op, " allocated ", trace.next,
-                    " tensors where the capture had ", s.allocs.size());
+    PYNN_CHECK_KIND(PlanError, !s.hands_back || trace.next == s.allocs.size(), "plan: replaying ", s.op,
+                    " allocated ", trace.next, " tensors where the capture had ", s.allocs.size());
     if (times) times->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 }

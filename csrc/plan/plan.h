@@ -52,11 +52,23 @@ struct PlanOptim {
   Tensor h;                  // its scalars: a float64 tensor read when it runs
 };
 
+// What the passes need to know of an element-wise kernel call that may fuse:
+// out = loop(in[0]) or loop(in[0], in[1]), one float dtype, out contiguous and
+// freshly allocated, each input contiguous with out's shape or one element.
+struct PlanElementwise {
+  InnerLoop loop;
+  int nin;
+  Tensor out;
+  Tensor in[2];
+};
+
 struct PlanStep {
   std::string op;              // the op's name (plan_info, errors)
   std::function<void()> run;   // the kernel call over the fixed tensors it captured
   std::vector<Tensor> allocs;  // what it allocated at capture, handed back on replay
-  std::shared_ptr<const PlanOptim> optim;  // set for an optimizer update
+  std::shared_ptr<const PlanOptim> optim;     // set for an optimizer update
+  std::shared_ptr<const PlanElementwise> ew;  // set for a fusible element-wise call
+  bool hands_back = true;  // false: a fused step, which allocates nothing (its members' buffers are fixed)
 };
 
 class Plan {
@@ -80,8 +92,16 @@ class Plan {
 //                  one step that updates every variable in one parallel region
 //                  (optim_update_many): one fork and join per step instead of
 //                  one per variable; each element's update is unchanged.
-// Returns how many steps it removed.
+//   fuse_elementwise  a run of element-wise steps, each reading the output of
+//                  the one before, becomes one step that walks the elements
+//                  once, in blocks that stay in L1: every member's kernel runs
+//                  on a block before the next block, and every member still
+//                  writes its own output (so whatever else reads it, the plan
+//                  or Python, sees it). The same inner loops on the same
+//                  elements: the same bits.
+// Each returns how many steps it removed.
 int64_t plan_merge_updates(Plan& plan);
+int64_t plan_fuse_elementwise(Plan& plan);
 
 class Recorder {
  public:
@@ -102,6 +122,11 @@ Recorder*& plan_recorder();
 // While recording: marks the step just recorded as the optimizer update
 // `optim` (for the passes).
 void plan_annotate(std::shared_ptr<const PlanOptim> optim);
+// While recording: marks the step just recorded, which computed r = op(a, b)
+// (or op(a) for a unary op, b null) with no out=, as fusible when it fits
+// PlanElementwise.
+void plan_annotate_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& r);
+void plan_annotate_unary(UnaryOp op, const Tensor& a, const Tensor& r);
 
 // The one dispatch point of the bindings (Note [Captured steps]): runs fn()
 // and, while a recorder is active, records it with what it allocated. fn must
