@@ -19,8 +19,8 @@ void check_logits(const char* op, const Tensor& x) {
   PYNN_CHECK_KIND(TypeError, is_float(x.dtype), op, ": expected float32 or float64 input, got ", dtype_name(x.dtype));
 }
 
-}  // namespace
-
+// Runs a row kernel (Note [Row kernels]) over a.rows rows, split over threads
+// by rows. No checks: the callers check.
 void nn_run_rows(RowsKernel kind, const RowsArgs& base, DType dtype) {
   RowsLoop loop = kernels().rows[static_cast<int>(kind)][dtype == DType::Float64 ? 1 : 0];
   int64_t grain = base.cols > 0 ? (kGrainSize + base.cols - 1) / base.cols : base.rows;
@@ -34,6 +34,8 @@ void nn_run_rows(RowsKernel kind, const RowsArgs& base, DType dtype) {
     loop(a);
   });
 }
+
+}  // namespace
 
 Tensor nn_softmax_rows(const Tensor& x, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
@@ -177,8 +179,8 @@ void copy_columns(const Tensor& src, const std::vector<int64_t>& keep, const Ten
 
 constexpr int64_t kZeroColumnsMinWork = int64_t(1) << 20;  // multiply-adds; below, the scan is not worth it
 
-}  // namespace
-
+// The element-wise op of an activation (relu, sigmoid, tanh) and the op of
+// its derivative from the output (relu_grad, sigmoid_grad, tanh_grad).
 UnaryOp nn_activation_op(Activation act) {
   PYNN_ASSERT(act == Activation::relu || act == Activation::sigmoid || act == Activation::tanh,
               "nn_activation_op: not an element-wise activation");
@@ -192,6 +194,27 @@ BinaryOp nn_activation_grad_op(Activation act) {
          : act == Activation::sigmoid ? BinaryOp::sigmoid_grad
                                       : BinaryOp::tanh_grad;
 }
+
+// A GEMM epilogue (Note [GEMM epilogue]) of element-wise loops over each
+// finished block of C, row by row: C = unary(binary(C, operand)), either
+// loop optional. The operand's rows are operand_rs bytes apart: 0 for a row
+// broadcast to every row (a bias), C's own row stride for a matrix (the
+// activation output of a derivative). ctx: a const ElementwiseEpilogue*.
+// After those, when act is set, a registry activation (Note [Activation
+// registry]) writes act(C) into the rows of act_out (act_rs bytes apart) and
+// C keeps the pre-activation, which the activation's derivative needs.
+struct ElementwiseEpilogue {
+  char* c;
+  int64_t c_rs, e;  // C's row stride and the element size, bytes
+  const char* operand;
+  int64_t operand_rs;
+  InnerLoop binary;  // (out, c, operand) or null
+  InnerLoop unary;   // (out, c) or null
+  InnerLoop act = nullptr;  // (act_out, c, act_h) or null
+  const double* act_h = nullptr;
+  char* act_out = nullptr;
+  int64_t act_rs = 0;
+};
 
 void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
   const ElementwiseEpilogue& d = *static_cast<const ElementwiseEpilogue*>(ctx);
@@ -214,6 +237,8 @@ void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, in
   }
 }
 
+}  // namespace
+
 void nn_check_labels(const char* op, const Tensor& labels, int64_t classes) {
   const int64_t n = labels.shape[0], s = labels.strides[0] / 8;
   if (n == 0) return;
@@ -223,19 +248,11 @@ void nn_check_labels(const char* op, const Tensor& labels, int64_t classes) {
   PYNN_CHECK(lo >= 0 && hi < classes, op, ": labels must lie in [0, ", classes, "), got values from ", lo, " to ", hi);
 }
 
-bool nn_all_finite(const Tensor& t) {
-  return dispatch_dtype(t.dtype, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_floating_point_v<T>) return count_non_finite(reinterpret_cast<const T*>(t.data()), t.numel()) == 0;
-    return true;
-  });
-}
 
 namespace {
 
 // y = x @ w with the epilogue e, dropping zero columns of x (Note [Zero input columns]).
-void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpilogue* e, DenseColumns* cols) {
-  if (cols) cols->used = false;
+void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpilogue* e) {
   const int64_t rows = x.shape[0], k = x.shape[1], units = w.shape[1];
   if (rows * k * units >= kZeroColumnsMinWork && x.strides[1] == x.elsize() && w.is_contiguous()) {
     // Note [Zero input columns]
@@ -251,11 +268,6 @@ void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpi
         Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
         copy_columns<T>(x, keep, xc);
         gemm_2d(xc, wc, y, false, e);
-        if (cols) {
-          cols->used = true;
-          cols->keep = std::move(keep);
-          cols->x = xc;
-        }
         return true;
       }
       return false;
@@ -265,10 +277,9 @@ void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpi
   gemm_2d(x, w, y, false, e);
 }
 
-}  // namespace
-
-void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
-                   DenseColumns* cols) {
+// The forward into y (n, units), contiguous rows; b contiguous or null; no
+// checks (nn_dense checks). softmax is left to the caller.
+void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y) {
   // The bias (a row of stride 0 added to every row) and the activation,
   // applied to each finished block of y (Note [Dense layer]).
   const int t = static_cast<int>(y.dtype);
@@ -277,10 +288,8 @@ void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation
                               b ? kernels().binary[static_cast<int>(BinaryOp::add)][t] : nullptr,
                               elementwise ? kernels().unary[static_cast<int>(nn_activation_op(act))][t] : nullptr};
   const GemmEpilogue epi{&nn_elementwise_epilogue, const_cast<ElementwiseEpilogue*>(&d)};
-  dense_gemm(x, w, y, b || elementwise ? &epi : nullptr, cols);
+  dense_gemm(x, w, y, b || elementwise ? &epi : nullptr);
 }
-
-namespace {
 
 // The checks of the dense forward; the bias made contiguous into *bc when it is not.
 const Tensor* check_dense(const Tensor& x, const Tensor& w, const Tensor* b, Tensor* bc) {
@@ -410,7 +419,7 @@ Tensor nn_dense_act(const Tensor& x, const Tensor& w, const Tensor* b, ActOp op,
   d.act_out = y.data();
   d.act_rs = y.strides[0];
   const GemmEpilogue epi{&nn_elementwise_epilogue, &d};
-  dense_gemm(x, w, *z, &epi, nullptr);
+  dense_gemm(x, w, *z, &epi);
   return y;
 }
 

@@ -9,10 +9,6 @@
 
 namespace pynn {
 
-// Runs a row kernel (Note [Row kernels]) over a.rows rows, split over threads
-// by rows. No checks: the callers above check.
-void nn_run_rows(RowsKernel kind, const RowsArgs& a, DType dtype);
-
 // x: a 2-D float view (rows, classes), any strides. A new (rows, classes) tensor.
 Tensor nn_softmax_rows(const Tensor& x, bool log);
 
@@ -48,51 +44,11 @@ Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation ac
 // The backward drops the same columns from dW = x^T dz (it scans x again): a
 // dropped column's row of dW is exactly 0 when dz is finite, and the kept
 // rows come out as in the full product (their k is the batch, unchanged).
-struct DenseColumns {
-  bool used = false;          // whether columns were dropped
-  std::vector<int64_t> keep;  // the columns of x kept, ascending
-  Tensor x;                   // x[:, keep], contiguous
-};
-
-// The element-wise op of an activation (relu, sigmoid, tanh) and the op of
-// its derivative from the output (relu_grad, sigmoid_grad, tanh_grad).
-UnaryOp nn_activation_op(Activation act);
-BinaryOp nn_activation_grad_op(Activation act);
-
-// A GEMM epilogue (Note [GEMM epilogue]) of element-wise loops over each
-// finished block of C, row by row: C = unary(binary(C, operand)), either
-// loop optional. The operand's rows are operand_rs bytes apart: 0 for a row
-// broadcast to every row (a bias), C's own row stride for a matrix (the
-// activation output of a derivative). ctx: a const ElementwiseEpilogue*.
-// After those, when act is set, a registry activation (Note [Activation
-// registry]) writes act(C) into the rows of act_out (act_rs bytes apart) and
-// C keeps the pre-activation, which the activation's derivative needs.
-struct ElementwiseEpilogue {
-  char* c;
-  int64_t c_rs, e;  // C's row stride and the element size, bytes
-  const char* operand;
-  int64_t operand_rs;
-  InnerLoop binary;  // (out, c, operand) or null
-  InnerLoop unary;   // (out, c) or null
-  InnerLoop act = nullptr;  // (act_out, c, act_h) or null
-  const double* act_h = nullptr;
-  char* act_out = nullptr;
-  int64_t act_rs = 0;
-};
-void nn_elementwise_epilogue(void* ctx, int64_t i0, int64_t rows, int64_t j0, int64_t cols);
 
 // Class labels (a 1-D int64 tensor) in [0, classes), else a ValueError that
 // names op and the range found.
 void nn_check_labels(const char* op, const Tensor& labels, int64_t classes);
 
-// Whether a contiguous tensor holds no inf or NaN (true for integers).
-bool nn_all_finite(const Tensor& t);
-
-// The forward into y (n, units), contiguous rows; b contiguous or null; no
-// checks (nn_dense checks). softmax is left to the caller.
-// cols, when given, receives what Note [Zero input columns] dropped.
-void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
-                   DenseColumns* cols = nullptr);
 void nn_dense_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, Activation act,
                        bool need_dx, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
 
