@@ -133,7 +133,7 @@ def test_plan_passes_do_not_change_a_bit(monkeypatch):
                                layers.Dense(9, activation="tanh"), layers.Dense(4, activation="softmax")],
                       optimizer="adam")
     x, y = data()
-    runs = []
+    runs, sizes = [], []
     for passes in (True, False):
         monkeypatch.setattr(_capture, "passes", passes)
         pynn.random.seed(0)
@@ -144,6 +144,8 @@ def test_plan_passes_do_not_change_a_bit(monkeypatch):
         # Note [Plan passes]: the six updates are one step, the element-wise chains fused steps.
         assert ("optimizer_update x6" in ops) == passes and (ops.count("optimizer_update") == 0) == passes
         assert any(op.startswith("fused(multiply,add") for op in ops) == passes
+        sizes.append(sum(e.plan.plan.buffer_bytes for e in m._plans.values() if e.plan is not None))
+    assert sizes[0] < sizes[1]  # share_scratch: the ops' scratch in one arena
     (ha, a), (hb, b) = runs
     assert ha == hb
     assert_same_state(a, b)

@@ -84,6 +84,7 @@ void bind_plan(py::module_& m) {
     if (passes) {  // Note [Plan passes]
       plan_merge_updates(*plan);
       plan_fuse_elementwise(*plan);
+      plan_share_scratch(*plan);
     }
     return plan;
   }, py::arg("inputs"), py::arg("passes") = true,

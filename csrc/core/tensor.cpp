@@ -30,8 +30,7 @@ Tensor tensor_empty(const Dims& shape, DType dtype) {
     const Tensor& t = (*trace.replay)[trace.next++];
     PYNN_CHECK_KIND(PlanError, t.shape == shape && t.dtype == dtype, "plan: a replayed op allocated shape ",
                     shape, " ", dtype_name(dtype), " where the capture had ", t.shape, " ", dtype_name(t.dtype));
-    Tensor r = t;
-    r.offset = 0;
+    Tensor r = t;  // its offset too: scratch shared in an arena (Note [Plan passes])
     r.strides = contiguous_strides(shape, itemsize(dtype));
     r.writeable = true;
     return r;

@@ -125,7 +125,7 @@ void run_plan(const Plan& plan, InnerLoop2D loop, const std::vector<Tensor>& acc
     for (int64_t b = 0; b < nblocks; ++b) {
       Tensor p = acc;
       p.storage = all.storage;
-      p.offset = b * acc_numel * acc.elsize();
+      p.offset = all.offset + b * acc_numel * acc.elsize();
       partials[b].push_back(p);
     }
   }
@@ -239,7 +239,7 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, const std::vector<int64_t>& axes,
     for (int64_t i = 0; i < x.shape[ax]; ++i) reinterpret_cast<int64_t*>(idx.data())[i] = i;
     Tensor iv = x;  // shape of x, stride only along the axis
     iv.storage = idx.storage;
-    iv.offset = 0;
+    iv.offset = idx.offset;
     iv.dtype = DType::Int64;
     iv.strides = Dims::filled(nd, 0);
     iv.strides[ax] = 8;

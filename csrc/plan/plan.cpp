@@ -127,7 +127,10 @@ int64_t plan_fuse_elementwise(Plan& plan) {
     for (size_t k = i; k < j; ++k) {
       chain.push_back(plan.steps[k].ew);
       fused.op += (k > i ? "," : "") + plan.steps[k].op;
-      for (Tensor& t : plan.steps[k].allocs) fused.allocs.push_back(std::move(t));
+      for (Tensor& t : plan.steps[k].allocs) {
+        fused.allocs.push_back(std::move(t));
+        fused.internal.push_back(0);
+      }
     }
     fused.op += ")";
     fused.hands_back = false;
@@ -158,9 +161,42 @@ int64_t plan_fuse_elementwise(Plan& plan) {
   return removed;
 }
 
-void Recorder::add(const char* op, std::function<void()> run, std::vector<Tensor> allocs) {
-  for (const Tensor& t : allocs) dynamic.insert(t.storage.get());
+int64_t plan_share_scratch(Plan& plan) {
+  constexpr int64_t kAlign = 64;
+  auto padded = [](int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; };
+  int64_t arena = 0, before = 0;
+  for (const PlanStep& s : plan.steps) {
+    if (!s.hands_back) continue;
+    int64_t step = 0;
+    for (size_t k = 0; k < s.allocs.size(); ++k)
+      if (s.internal[k]) step += padded(s.allocs[k].numel() * s.allocs[k].elsize());
+    before += step;
+    arena = std::max(arena, step);
+  }
+  if (arena == 0 || arena == before) return 0;
+  StoragePtr mem = storage_allocate(arena);
+  for (PlanStep& s : plan.steps) {
+    if (!s.hands_back) continue;
+    int64_t at = 0;
+    for (size_t k = 0; k < s.allocs.size(); ++k) {
+      if (!s.internal[k]) continue;
+      Tensor& t = s.allocs[k];
+      const int64_t bytes = t.numel() * t.elsize();
+      t.storage = mem;  // the op's own buffer goes back to the allocator
+      t.offset = at;
+      at += padded(bytes);
+    }
+  }
+  return before - arena;
+}
+
+void Recorder::add(const char* op, std::function<void()> run, std::vector<Tensor> allocs,
+                   const std::vector<const Storage*>& outputs) {
   PlanStep s;
+  for (const Tensor& t : allocs) {
+    dynamic.insert(t.storage.get());
+    s.internal.push_back(std::find(outputs.begin(), outputs.end(), t.storage.get()) == outputs.end());
+  }
   s.op = op;
   s.run = std::move(run);
   s.allocs = std::move(allocs);
@@ -214,7 +250,7 @@ int64_t Plan::buffer_bytes() const {
   int64_t total = 0;
   for (const PlanStep& s : steps)
     for (const Tensor& t : s.allocs)
-      if (t.storage && seen.insert(t.storage.get()).second) total += t.numel() * t.elsize();
+      if (t.storage && seen.insert(t.storage.get()).second) total += t.storage->nbytes;
   return total;
 }
 

@@ -35,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <unordered_set>
 #include <utility>
@@ -66,6 +67,7 @@ struct PlanStep {
   std::string op;              // the op's name (plan_info, errors)
   std::function<void()> run;   // the kernel call over the fixed tensors it captured
   std::vector<Tensor> allocs;  // what it allocated at capture, handed back on replay
+  std::vector<char> internal;  // per alloc: never returned by the op (scratch only it ever sees)
   std::shared_ptr<const PlanOptim> optim;     // set for an optimizer update
   std::shared_ptr<const PlanElementwise> ew;  // set for a fusible element-wise call
   bool hands_back = true;  // false: a fused step, which allocates nothing (its members' buffers are fixed)
@@ -99,9 +101,17 @@ class Plan {
 //                  writes its own output (so whatever else reads it, the plan
 //                  or Python, sees it). The same inner loops on the same
 //                  elements: the same bits.
-// Each returns how many steps it removed.
+//   share_scratch  the tensors an op allocates and does not return (its
+//                  internal scratch: no other step and no Python object can
+//                  hold them) live only while that op runs, so every step's
+//                  scratch is laid out in one arena, reused by every step:
+//                  the plan holds the largest step's scratch, not the sum.
+//                  The op computes in other memory: the same bits.
+// The first two return how many steps they removed, share_scratch the bytes
+// it freed.
 int64_t plan_merge_updates(Plan& plan);
 int64_t plan_fuse_elementwise(Plan& plan);
+int64_t plan_share_scratch(Plan& plan);
 
 class Recorder {
  public:
@@ -109,12 +119,26 @@ class Recorder {
   std::unordered_set<const Storage*> dynamic;  // storages whose values differ between replays
   std::string failure;                         // why the step cannot be captured (first reason)
 
-  void add(const char* op, std::function<void()> run, std::vector<Tensor> allocs);
+  void add(const char* op, std::function<void()> run, std::vector<Tensor> allocs,
+           const std::vector<const Storage*>& outputs);
   bool is_dynamic(const Tensor& t) const { return t.storage && dynamic.count(t.storage.get()) > 0; }
   void fail(const std::string& why) {
     if (failure.empty()) failure = why;
   }
 };
+
+// The storages of the tensors an op returned (a Tensor, a pair or a tuple of
+// them, or nothing): its other allocations are internal.
+inline void plan_outputs(const Tensor& t, std::vector<const Storage*>* out) { out->push_back(t.storage.get()); }
+template <class... T>
+void plan_outputs(const std::tuple<T...>& t, std::vector<const Storage*>* out) {
+  std::apply([&](const auto&... x) { (plan_outputs(x, out), ...); }, t);
+}
+template <class A, class B>
+void plan_outputs(const std::pair<A, B>& t, std::vector<const Storage*>* out) {
+  plan_outputs(t.first, out);
+  plan_outputs(t.second, out);
+}
 
 // This thread's active recorder, or null (the eager path).
 Recorder*& plan_recorder();
@@ -143,14 +167,16 @@ auto plan_call(const char* op, F fn) -> decltype(fn()) {
     ~Restore() { t.log = saved; }
   } restore{trace, trace.log};
   trace.log = &log;
+  std::vector<const Storage*> outputs;
   if constexpr (std::is_void_v<decltype(fn())>) {
     fn();
     trace.log = restore.saved;
-    rec->add(op, fn, std::move(log));
+    rec->add(op, fn, std::move(log), outputs);
   } else {
     auto r = fn();
     trace.log = restore.saved;
-    rec->add(op, [fn]() { (void)fn(); }, std::move(log));
+    plan_outputs(r, &outputs);
+    rec->add(op, [fn]() { (void)fn(); }, std::move(log), outputs);
     return r;
   }
 }
