@@ -162,6 +162,17 @@ def test_setitem_broadcasts_and_casts():
         pynn.zeros(2, dtype=pynn.uint8)[0] = 300
     with pytest.raises(ValueError, match="broadcast"):
         t[0] = pynn.ones(3)
+    # NumPy drops the value's leading size-1 axes beyond the destination's rank (fuzzer find).
+    t[0] = pynn.ones((1, 1, 5)) * 3
+    a[0] = np.ones((1, 1, 5)) * 3
+    t[1, 2:3] = np.full((1, 1), 9.0)
+    a[1, 2:3] = np.full((1, 1), 9.0)
+    assert_like_numpy(t, a)
+    t[...] = np.arange(20.0).reshape(1, 1, 4, 5)[:, :, ::-1]
+    a[...] = np.arange(20.0).reshape(1, 1, 4, 5)[:, :, ::-1]
+    assert_like_numpy(t, a)
+    with pytest.raises(ValueError, match="broadcast"):
+        t[0] = pynn.ones((2, 5))  # a leading axis that is not 1 stays an error, as in NumPy
 
 
 @given(shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5), data=st.data())

@@ -118,6 +118,9 @@ void bind_tensor(py::module_& m) {
              // The value takes the tensor's dtype (NumPy's assignment casting);
              // a Python int must fit it.
              Tensor v = assign_value("setitem", value, t.dtype);
+             // NumPy's assignment drops leading size-1 axes of the value beyond the
+             // destination's rank (a[0] = b[None] works); other extra axes stay an error.
+             while (v.ndim() > view.ndim() && v.shape[0] == 1) v = tensor_index(v, {IndexItem{IndexItem::Int, 0}});
              py::gil_scoped_release nogil;
              plan_call("setitem", [=] { ew_copy("setitem", view, v); });
            })
