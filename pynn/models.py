@@ -205,6 +205,11 @@ class Model(Layer):
         self._train_variables = None
         self._plans = {}  # Note [Training step]
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_plans"] = {}  # captured steps are a cache of C++ plans over this object's tensors
+        return state
+
     def plan_info(self):
         """How fit / evaluate / predict run each batch signature (Note [Training step]): a list of
         dicts with the mode, the batch shapes, the path ("captured"; "pending": run once, eagerly,

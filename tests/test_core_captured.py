@@ -349,3 +349,26 @@ def test_functional_model_with_validation_split_and_frozen_layer():
             np.testing.assert_array_equal(a, b)
         return (first, second), m.evaluate(x, y, verbose=0), m.predict(x, verbose=0)
     check(make, run)
+
+
+def test_a_trained_model_pickles_and_keeps_training():
+    import copy
+    import pickle
+
+    m = sequential(dense_stack("relu"))()
+    x, y = data()
+    m.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    clones = [pickle.loads(pickle.dumps(m)), copy.deepcopy(m)]
+    for clone in clones:
+        assert clone.plan_info()[0]["path"] == "not run yet"  # plans are a cache: not pickled
+        assert [mt.result() for mt in clone.metrics] == [mt.result() for mt in m.metrics]
+        for wa, wb in zip(m.get_weights(), clone.get_weights(), strict=True):
+            np.testing.assert_array_equal(wa, wb)
+    # An optimizer pickles as its configuration (Keras' rule): both clones restart it alike.
+    histories = []
+    for clone in clones:
+        pynn.random.seed(3)
+        histories.append(clone.fit(x, y, batch_size=32, epochs=2, verbose=0).history)
+        assert ("train", "captured") in {(i["mode"], i["path"]) for i in clone.plan_info()}
+    assert histories[0] == histories[1]
+    assert_same_state(*clones)

@@ -181,6 +181,16 @@ class Metric:
         self.update_state(*args, **kwargs)
         return self.result()
 
+    def __getstate__(self):
+        # An accumulator's NumPy view would pickle as a separate copy: it is remade on load.
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_view")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for name in ("_total", "_count"):
+            if name in state:
+                setattr(self, name + "_view", np.asarray(state[name]))
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
 
