@@ -7,7 +7,10 @@ dropout masks) draws from the generator here, in program order. So
 reproducible: the same seed gives the same weights, the same batches and the
 same masks. An initializer or call given its own `seed=` draws from a private
 generator made from that seed and leaves the global one alone. Bits come from
-NumPy's PCG64; pynn only draws the numbers, it does no math with them here.
+NumPy's PCG64; pynn only draws the numbers, it does no math with them here. A
+dropout mask is made in C++ from one 63-bit key drawn here per call (Note
+[Dropout masks] in csrc/kernels/nn.cpp); a captured step draws that key again
+before each replay, so a replayed epoch consumes the generator as the eager one.
 """
 
 import numpy as np
