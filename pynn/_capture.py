@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["StepPlan", "capture", "capturing", "host_input", "refuse"]
+__all__ = ["StepPlan", "capture", "capturing", "host_input", "refuse", "sub_step"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # Frames of these files are the machinery of a host read, not its cause.
