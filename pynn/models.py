@@ -248,9 +248,15 @@ class Model(Layer):
     def metrics_names(self):
         return ["loss"] + [m.name for m in getattr(self, "metrics", [])]
 
-    def compute_loss(self, y, y_pred):
-        """The compiled loss, reduced to a scalar (a plain function's values are averaged)."""
-        value = self._loss_fn(y, y_pred)
+    def compute_loss(self, y, y_pred, sample_weight=None):
+        """The compiled loss, reduced to a scalar (a plain function's values are averaged);
+        sample_weight weighs each sample as Keras' losses do (Note [Loss reduction])."""
+        if sample_weight is None:
+            value = self._loss_fn(y, y_pred)
+        elif isinstance(self._loss_fn, _losses.Loss):
+            value = self._loss_fn(y, y_pred, sample_weight)
+        else:  # a plain function: its values weighted and averaged, as Keras' LossFunctionWrapper
+            value = _losses.reduce_weighted_values(self._loss_fn(y, y_pred), sample_weight, op="loss")
         if not isinstance(value, Tensor):  # a plain function may return a number or an array (Keras converts it)
             try:
                 value = tensor(value, dtype=None)
@@ -272,19 +278,20 @@ class Model(Layer):
             cached = self._log_order = (self.metrics, pairs)
         return {name: m.result() for name, m in cached[1]}
 
-    def _update_metrics(self, loss, y, y_pred, n):
-        """The loss tracker and every metric after a batch of n samples; returns the metrics
-        whose update could not be captured (Note [Training step])."""
+    def _update_metrics(self, loss, y, y_pred, n, sample_weight=None):
+        """The loss tracker (weighted by the batch size, as Keras 3) and every metric (weighted by
+        sample_weight) after a batch of n samples; returns the metrics whose update could not be
+        captured (Note [Training step])."""
         with no_grad():
             self._loss_tracker.update_state(loss, n)
-            return [m for m in self.metrics if not _capture.sub_step(_update_metric, m, y, y_pred)]
+            return [m for m in self.metrics if not _capture.sub_step(_update_metric, m, y, y_pred, sample_weight)]
 
     # ------------------------------------------------------------ one batch
-    def train_step(self, x, y):
+    def train_step(self, x, y, sample_weight=None):
         """Forward, loss, gradients, update (Note [Training step]); returns (loss, predictions)."""
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(y, y_pred)
+            loss = self.compute_loss(y, y_pred, sample_weight)
         variables = self._train_variables
         if variables is None:  # built by the first forward pass
             variables = self._train_variables = self.trainable_variables
@@ -292,30 +299,32 @@ class Model(Layer):
         self.optimizer.apply(grads, variables)
         return loss, y_pred
 
-    def test_step(self, x, y):
+    def test_step(self, x, y, sample_weight=None):
         with no_grad():
             y_pred = self(x, training=False)
-            return self.compute_loss(y, y_pred), y_pred
+            return self.compute_loss(y, y_pred, sample_weight), y_pred
 
-    def train_on_batch(self, x, y, return_dict=False):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on (x, y); returns this batch's loss, or [loss, *metrics] with metrics
         (the metrics are reset first, Keras 2's default)."""
-        return self._one_batch(x, y, self.train_step, "train_on_batch", return_dict)
+        return self._one_batch(x, y, sample_weight, class_weight, self.train_step, "train_on_batch", return_dict)
 
-    def test_on_batch(self, x, y, return_dict=False):
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """The loss (and metrics) of one batch without training."""
-        return self._one_batch(x, y, self.test_step, "test_on_batch", return_dict)
+        return self._one_batch(x, y, sample_weight, None, self.test_step, "test_on_batch", return_dict)
 
-    def _one_batch(self, x, y, step, op, return_dict):
+    def _one_batch(self, x, y, sample_weight, class_weight, step, op, return_dict):
         if step == self.train_step:
             self._assert_trainable(op)
         else:
             self._assert_compiled(op)
         xs, y = _prepare(_flat_inputs(x, op), y, op)
+        sw = _sample_weights(y, sample_weight, class_weight, op)
         self.reset_metrics()
         bx, by = _take(xs, y, None, 0, _length(y))
-        loss, y_pred = step(bx, by)
-        self._update_metrics(loss, by, y_pred, _length(y))
+        bw = None if sw is None else from_numpy(sw)
+        loss, y_pred = step(bx, by) if bw is None else step(bx, by, bw)
+        self._update_metrics(loss, by, y_pred, _length(y), bw)
         return self._result(return_dict)
 
     def predict_on_batch(self, x):
@@ -331,7 +340,7 @@ class Model(Layer):
 
     # ------------------------------------------------------------ fit / evaluate / predict
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0):
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
         """Trains for `epochs` passes over (x, y) in batches; returns the History.
 
         x: an array or Tensor of any numeric dtype (or a list of them for a model
@@ -354,27 +363,31 @@ class Model(Layer):
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         xs, y = _prepare(_flat_inputs(x, "fit"), y, "fit")
+        sw = _sample_weights(y, sample_weight, class_weight, "fit")
         val = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("fit: validation_data must be a tuple (x_val, y_val)")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                                 "sample_weight_val)")
             where = "fit (validation_data)"
-            val = _prepare(_flat_inputs(validation_data[0], where), validation_data[1], where)
+            vx, vy = _prepare(_flat_inputs(validation_data[0], where), validation_data[1], where)
+            val = (vx, vy, _sample_weights(vy, validation_data[2] if len(validation_data) == 3 else None, None, where))
         elif validation_split:
             n = _length(xs[0])
             split_at = int(math.floor(n * (1.0 - validation_split)))
             if split_at == 0 or split_at == n:
                 raise ValueError(f"fit: validation_split={validation_split} leaves no training or no validation "
                                  f"sample out of {n}")
-            val = ([a[split_at:] for a in xs], y[split_at:])
+            val = ([a[split_at:] for a in xs], y[split_at:], None if sw is None else sw[split_at:])
             xs, y = [a[:split_at] for a in xs], y[:split_at]
+            sw = None if sw is None else sw[:split_at]
         n = _length(xs[0])
         steps = -(-n // batch_size)
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=epochs, steps=steps)
         self.stop_training = False
         self._train_variables = None
-        runner = _StepRunner(self, "train", xs, y)
+        runner = _StepRunner(self, "train", xs, y, sw)
         cbs.on_train_begin()
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -389,7 +402,7 @@ class Model(Layer):
                     break
             epoch_logs = self._logs()
             if val is not None:
-                val_logs = self._evaluate_loop(val[0], val[1], batch_size, None)
+                val_logs = self._evaluate_loop(val[0], val[1], val[2], batch_size, None)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -398,10 +411,10 @@ class Model(Layer):
         cbs.on_train_end(epoch_logs)
         return self.history
 
-    def _evaluate_loop(self, xs, y, batch_size, cbs):
+    def _evaluate_loop(self, xs, y, sw, batch_size, cbs):
         self.reset_metrics()
         n = _length(xs[0])
-        runner = _StepRunner(self, "test", xs, y)
+        runner = _StepRunner(self, "test", xs, y, sw)
         for step in range(-(-n // batch_size)):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
@@ -410,19 +423,21 @@ class Model(Layer):
                 cbs.on_test_batch_end(step, self._logs())
         return self._logs()
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, callbacks=None,
+                 return_dict=False):
         """The loss and metrics over (x, y): [loss, *metrics], or a float without metrics
-        (a dict with return_dict=True)."""
+        (a dict with return_dict=True); sample_weight weighs the loss and the metrics."""
         from .callbacks import CallbackList
 
         self._assert_compiled("evaluate")
         batch_size = _check_batch_size(batch_size, "evaluate")
         verbose = _check_verbose(verbose, "evaluate")
         xs, y = _prepare(_flat_inputs(x, "evaluate"), y, "evaluate")
+        sw = _sample_weights(y, sample_weight, None, "evaluate")
         steps = -(-_length(xs[0]) // batch_size)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
         cbs.on_test_begin()
-        logs = self._evaluate_loop(xs, y, batch_size, cbs)
+        logs = self._evaluate_loop(xs, y, sw, batch_size, cbs)
         cbs.on_test_end(logs)
         return self._result(return_dict)
 
@@ -589,8 +604,11 @@ def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):
 
 # ---------------------------------------------------------------- steps (Note [Training step])
 
-def _update_metric(m, y, y_pred):
-    m.update_state(y, y_pred)
+def _update_metric(m, y, y_pred, sample_weight):
+    if sample_weight is None:
+        m.update_state(y, y_pred)
+    else:
+        m.update_state(y, y_pred, sample_weight=sample_weight)
 
 
 _MAX_PLANS = 32  # signatures a model keeps plans for
@@ -610,9 +628,11 @@ class _StepRunner:
     """The steps of one fit / evaluate / predict call over prepared arrays: the batch rows
     gathered in C++, then the eager step, its capture, or its plan's replay."""
 
-    def __init__(self, model, mode, xs, y):
+    def __init__(self, model, mode, xs, y, sample_weight=None):
         self.model, self.mode, self.multi = model, mode, len(xs) > 1
-        self.sources = [from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)])
+        self.n_x, self.weighted = len(xs), sample_weight is not None
+        self.sources = ([from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)]) +
+                        ([from_numpy(sample_weight)] if self.weighted else []))
         self.enabled = not model.run_eagerly and model.jit_compile is not False
         if "_plans" not in model.__dict__:
             model._plans = {}
@@ -628,20 +648,21 @@ class _StepRunner:
         self.last_rows, self.last_entry = None, None
 
     def _inputs(self, inputs):
-        n_x = len(inputs) - (self.mode != "predict")
-        bx = list(inputs[:n_x]) if self.multi else inputs[0]
-        return bx, (inputs[-1] if self.mode != "predict" else None)
+        """The batch tensors as (x, y, sample_weight): x a list for several inputs."""
+        bx = list(inputs[:self.n_x]) if self.multi else inputs[0]
+        by = inputs[self.n_x] if self.mode != "predict" else None
+        return bx, by, (inputs[-1] if self.weighted else None)
 
     def _unit(self, *inputs):
         """One step on the gathered batch: what is captured."""
         model = self.model
-        bx, by = self._inputs(inputs)
+        bx, by, bw = self._inputs(inputs)
         if self.mode == "predict":
             with no_grad():
                 return model(bx, training=False)
         step = model.train_step if self.mode == "train" else model.test_step
-        loss, y_pred = step(bx, by)
-        return y_pred, by, model._update_metrics(loss, by, y_pred, by.shape[0])
+        loss, y_pred = step(bx, by) if bw is None else step(bx, by, bw)
+        return y_pred, by, bw, model._update_metrics(loss, by, y_pred, by.shape[0], bw)
 
     def _state(self):
         """Every tensor whose values change between steps: the plan must never bake them in."""
@@ -674,11 +695,11 @@ class _StepRunner:
             result = entry.plan.run(self.sources, order, start, stop)
             if self.mode == "predict":
                 return result
-            y_pred, by, _ = result
+            y_pred, by, bw, _ = result
             if entry.eager_metrics:
                 with no_grad():
                     for m in entry.eager_metrics:
-                        m.update_state(by, y_pred)
+                        _update_metric(m, by, y_pred, bw)
             return None
         inputs = [_core._gather(s, order, start, stop) for s in self.sources]
         entry.seen += 1
@@ -696,7 +717,7 @@ class _StepRunner:
         else:
             entry.plan = plan
             if self.mode != "predict":
-                entry.eager_metrics = result[2]
+                entry.eager_metrics = result[3]
         return result if self.mode == "predict" else None
 
 
@@ -745,6 +766,39 @@ def _prepare(xs, y, op):
 
 def _length(a):
     return a.shape[0]
+
+
+def _sample_weights(y, sample_weight, class_weight, op):
+    """The per-sample weights of (y, sample_weight or class_weight) as a float32 array, or None.
+    class_weight maps class indices to weights, applied to integer labels, to the argmax of
+    one-hot rows, or to rounded (n, 1) targets, as Keras 3 does."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError(f"{op}: you cannot pass class_weight and sample_weight at the same time")
+    if class_weight is not None:
+        if not hasattr(class_weight, "items") or not hasattr(class_weight, "get"):
+            raise ValueError(f"{op}: class_weight must be a dict of class indices to weights, got "
+                             f"{type(class_weight).__name__}")
+        weights = {}
+        for key, value in class_weight.items():
+            try:
+                weights[int(key)] = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{op}: class_weight must map integer class indices to numbers, got the key "
+                                 f"{key!r} -> {value!r}") from None
+        labels = y
+        if labels.ndim > 1:
+            labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels[..., 0]
+        if labels.ndim != 1:
+            raise ValueError(f"{op}: class_weight needs one class per sample: targets of shape {y.shape} give "
+                             f"{labels.shape}")
+        labels = np.round(labels).astype(np.int64)
+        return np.array([weights.get(int(c), 1.0) for c in labels], dtype=np.float32)
+    if sample_weight is None:
+        return None
+    sw = _prepare_array(sample_weight, op, "sample_weight")
+    if _length(sw) != _length(y):
+        raise ValueError(f"{op}: sample_weight has {_length(sw)} samples, y has {_length(y)}")
+    return sw.astype(np.float32) if sw.dtype != np.float32 and sw.dtype != np.float64 else sw
 
 
 def _take(xs, y, order, start, stop):

@@ -372,3 +372,76 @@ def test_a_trained_model_pickles_and_keeps_training():
         assert ("train", "captured") in {(i["mode"], i["path"]) for i in clone.plan_info()}
     assert histories[0] == histories[1]
     assert_same_state(*clones)
+
+
+# ---------------------------------------------------------------- sample and class weights
+
+def _xent_rows(p, y):
+    return -np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1 - 1e-7))
+
+
+def test_evaluate_weighs_the_loss_and_the_metrics_as_keras():
+    m = sequential(dense_stack("relu"), metric_list=("accuracy",))()
+    x, y = data(n=40)
+    w = np.random.default_rng(1).uniform(0, 2, 40).astype(np.float32)
+    p = m.predict(x, verbose=0)
+    loss, acc = m.evaluate(x, y, sample_weight=w, batch_size=40, verbose=0)
+    # Keras: sum(w * loss) / batch (sum_over_batch_size), accuracy sum(w * hit) / sum(w)
+    np.testing.assert_allclose(loss, np.mean(w * _xent_rows(p.astype(np.float64), y)), rtol=1e-5)
+    np.testing.assert_allclose(acc, np.sum(w * (p.argmax(1) == y)) / np.sum(w), rtol=1e-6)
+    assert m.test_on_batch(x, y, sample_weight=w) == [loss, acc]
+    # two batches: the loss tracker averages the batch losses weighted by batch size
+    loss2, _ = m.evaluate(x, y, sample_weight=w, batch_size=32, verbose=0)
+    rows = w * _xent_rows(p.astype(np.float64), y)
+    np.testing.assert_allclose(loss2, (32 * rows[:32].mean() + 8 * rows[32:].mean()) / 40, rtol=1e-5)
+
+
+def test_class_weight_is_sample_weight_by_class():
+    x, y = data()
+    cw = {0: 0.5, 1: 2.0, 3: 1.5}
+    runs = []
+    for kwargs in (dict(class_weight=cw), dict(sample_weight=np.array([cw.get(c, 1.0) for c in y]))):
+        pynn.random.seed(0)
+        m = sequential(dense_stack("relu"))()
+        pynn.random.seed(7)
+        runs.append((m.fit(x, y, batch_size=32, epochs=2, verbose=0, **kwargs).history, m))
+    assert runs[0][0] == runs[1][0]
+    assert_same_state(runs[0][1], runs[1][1])
+    onehot = np.eye(4, dtype=np.float32)[y]  # one-hot targets: the argmax is the class
+    pynn.random.seed(0)
+    m = sequential(dense_stack("relu"), loss="categorical_crossentropy")()
+    pynn.random.seed(7)
+    weighted = m.fit(x, onehot, batch_size=32, epochs=1, verbose=0, class_weight=cw).history
+    pynn.random.seed(0)
+    m = sequential(dense_stack("relu"), loss="categorical_crossentropy")()
+    pynn.random.seed(7)
+    assert m.fit(x, onehot, batch_size=32, epochs=1, verbose=0,
+                 sample_weight=np.array([cw.get(c, 1.0) for c in y])).history == weighted
+
+
+def test_weighted_fit_captured_equals_eager():
+    make = sequential(lambda: [layers.Dense(16, activation="relu"), layers.Dropout(0.2),
+                               layers.Dense(4, activation="softmax")], optimizer="adam")
+    x, y = data()
+    w = np.random.default_rng(2).uniform(0, 3, len(x))
+
+    def run(m):
+        h = m.fit(x, y, batch_size=32, epochs=3, sample_weight=w, verbose=0,
+                  validation_data=(x[:60], y[:60], w[:60])).history
+        return h, m.evaluate(x, y, sample_weight=w, verbose=0), m.predict(x, verbose=0)
+    check(make, run, modes=("train", "test"))
+
+
+def test_weight_errors():
+    m = sequential(dense_stack("relu"))()
+    x, y = data(n=20)
+    with pytest.raises(ValueError, match="cannot pass class_weight and sample_weight"):
+        m.fit(x, y, class_weight={0: 1.0}, sample_weight=np.ones(20), verbose=0)
+    with pytest.raises(ValueError, match="class_weight must map integer class indices"):
+        m.fit(x, y, class_weight={"a": 1.0}, verbose=0)
+    with pytest.raises(ValueError, match="class_weight must be a dict"):
+        m.fit(x, y, class_weight=[1.0, 2.0], verbose=0)
+    with pytest.raises(ValueError, match="sample_weight has 3 samples, y has 20"):
+        m.evaluate(x, y, sample_weight=np.ones(3), verbose=0)
+    with pytest.raises(ValueError, match="validation_data must be a tuple"):
+        m.fit(x, y, validation_data=(x, y, None, None), verbose=0)
