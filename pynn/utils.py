@@ -1,4 +1,5 @@
-"""Utilities: numerical gradient checking, the progress bar, set_random_seed."""
+"""Utilities: numerical gradient checking, the progress bar, set_random_seed, to_categorical,
+normalize."""
 
 import re
 import sys
@@ -9,7 +10,8 @@ import numpy as np
 from . import _core
 from .autograd import GradientTape
 
-__all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session"]
+__all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session",
+           "to_categorical", "normalize"]
 
 
 _DOCUMENTED = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
@@ -91,6 +93,56 @@ def clear_session():
     from .layers import base
 
     base.reset_names()
+
+
+def to_categorical(x, num_classes=None):
+    """One-hot rows for class indices, the class axis last (Keras' to_categorical).
+
+    x: integers in [0, num_classes) of any shape; a last axis of size 1 is dropped. num_classes
+    defaults to max(x) + 1. A NumPy array or list gives a float64 NumPy array, as Keras
+    does; a pynn Tensor gives a float32 Tensor. A class outside [0, num_classes) is a
+    ValueError (Keras lets NumPy wrap a negative one).
+    """
+    from .tensor import Tensor, tensor
+
+    is_tensor = isinstance(x, Tensor)
+    try:
+        labels = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise named_error("to_categorical", e) from e
+    if labels.dtype.kind not in "biuf":
+        raise TypeError(f"to_categorical: expected integer class indices, got an array of dtype {labels.dtype}")
+    labels = labels.astype(np.int64)
+    shape = labels.shape
+    if len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    flat = labels.reshape(-1)
+    if num_classes is None:
+        num_classes = int(flat.max()) + 1 if flat.size else 0
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
+        raise ValueError(f"to_categorical: num_classes must be a non-negative int, got {num_classes!r}")
+    if flat.size and (flat.min() < 0 or flat.max() >= num_classes):
+        raise ValueError(f"to_categorical: class indices must be in [0, {num_classes}), got values from "
+                         f"{flat.min()} to {flat.max()}")
+    out = np.zeros((flat.size, int(num_classes)), dtype=np.float32 if is_tensor else np.float64)
+    out[np.arange(flat.size), flat] = 1
+    out = out.reshape(shape + (int(num_classes),))
+    return tensor(out) if is_tensor else out
+
+
+def normalize(x, axis=-1, order=2):
+    """x divided by its `order`-norm along `axis` (a zero norm divides by 1), as Keras'
+    normalize: a NumPy array gives a NumPy array, a Tensor a Tensor."""
+    from .tensor import Tensor, tensor
+
+    is_tensor = isinstance(x, Tensor)
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"normalize: expected a numeric array, got dtype {a.dtype}")
+    norm = np.atleast_1d(np.linalg.norm(a, order, axis))
+    norm[norm == 0] = 1
+    out = a / np.expand_dims(norm, axis)
+    return tensor(out.astype(a.dtype if a.dtype.kind == "f" else np.float32)) if is_tensor else out
 
 
 class Progbar:
