@@ -32,6 +32,7 @@ import numpy as np
 import warnings
 
 from . import _capture, _core
+from . import data as _data
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optimizers as _optimizers
@@ -340,18 +341,22 @@ class Model(Layer):
 
     # ------------------------------------------------------------ fit / evaluate / predict
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         """Trains for `epochs` passes over (x, y) in batches; returns the History.
 
         x: an array or Tensor of any numeric dtype (or a list of them for a model
-        with several inputs); y: labels or targets, same length. validation_split
+        with several inputs); y: labels or targets, same length. Or x a generator,
+        iterator or PyDataset of batches (Note [Data pipelines] in pynn/data.py), y
+        then None; steps_per_epoch limits the batches per epoch. validation_split
         holds out the LAST fraction of the samples, taken before any shuffling
         (as in Keras), and evaluates on it after each epoch; validation_data=(x_val,
-        y_val) does the same with given data and takes precedence. shuffle draws a
-        new sample order every epoch from pynn's generator (pynn.random.seed makes it
-        reproducible). verbose: 0 silent, 1 a progress bar (one line per epoch when
-        not on a terminal), 2 one line per epoch; "auto" is 1. A callback (or
-        EarlyStopping) may set model.stop_training to end early.
+        y_val[, sample_weight]) or a pipeline does the same with given data and takes
+        precedence (every validation_freq epochs, or at the epochs in a list of them).
+        shuffle draws a new sample order every epoch from pynn's generator
+        (pynn.random.seed makes it reproducible). verbose: 0 silent, 1 a progress bar
+        (one line per epoch when not on a terminal), 2 one line per epoch; "auto" is 1.
+        A callback (or EarlyStopping) may set model.stop_training to end early.
         """
         from .callbacks import CallbackList
 
@@ -362,47 +367,63 @@ class Model(Layer):
             raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-        xs, y = _prepare(_flat_inputs(x, "fit"), y, "fit")
-        sw = _sample_weights(y, sample_weight, class_weight, "fit")
+        val_batch = _check_batch_size(validation_batch_size or batch_size, "fit (validation_batch_size)")
+        pipeline = _data.adapt(x, "fit", steps_per_epoch)
         val = None
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                                 "sample_weight_val)")
             where = "fit (validation_data)"
-            vx, vy = _prepare(_flat_inputs(validation_data[0], where), validation_data[1], where)
-            val = (vx, vy, _sample_weights(vy, validation_data[2] if len(validation_data) == 3 else None, None, where))
-        elif validation_split:
-            n = _length(xs[0])
-            split_at = int(math.floor(n * (1.0 - validation_split)))
-            if split_at == 0 or split_at == n:
-                raise ValueError(f"fit: validation_split={validation_split} leaves no training or no validation "
-                                 f"sample out of {n}")
-            val = ([a[split_at:] for a in xs], y[split_at:], None if sw is None else sw[split_at:])
-            xs, y = [a[:split_at] for a in xs], y[:split_at]
-            sw = None if sw is None else sw[:split_at]
-        n = _length(xs[0])
-        steps = -(-n // batch_size)
+            val_pipeline = _data.adapt(validation_data, where, validation_steps)
+            if val_pipeline is not None:
+                val = _PipelineFeed(self, "test", val_pipeline, where)
+            else:
+                if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                    raise ValueError("fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                                     "sample_weight_val), or a generator or PyDataset")
+                vw = validation_data[2] if len(validation_data) == 3 else None
+                val = _feed(self, "test", validation_data[0], validation_data[1], vw, None, val_batch, None, where)
+        if pipeline is not None:
+            if validation_split:
+                raise ValueError("fit: validation_split cannot split a generator or a PyDataset; give validation_data")
+            if y is not None or sample_weight is not None:
+                raise ValueError("fit: y and sample_weight must not be given when x is a generator or a PyDataset: "
+                                 "its batches carry them")
+            feed = _PipelineFeed(self, "train", pipeline, "fit", class_weight)
+        else:
+            xs, y = _prepare(_flat_inputs(x, "fit"), y, "fit")
+            sw = _sample_weights(y, sample_weight, class_weight, "fit")
+            if validation_split and validation_data is None:
+                n = _length(xs[0])
+                split_at = int(math.floor(n * (1.0 - validation_split)))
+                if split_at == 0 or split_at == n:
+                    raise ValueError(f"fit: validation_split={validation_split} leaves no training or no "
+                                     f"validation sample out of {n}")
+                val = _ArrayFeed(self, "test", [a[split_at:] for a in xs], y[split_at:],
+                                 None if sw is None else sw[split_at:], val_batch)
+                xs, y = [a[:split_at] for a in xs], y[:split_at]
+                sw = None if sw is None else sw[:split_at]
+            feed = _ArrayFeed(self, "train", xs, y, sw, batch_size)
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=epochs, steps=steps)
+                           epochs=epochs, steps=feed.steps)
         self.stop_training = False
         self._train_variables = None
-        runner = _StepRunner(self, "train", xs, y, sw)
         cbs.on_train_begin()
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
+            if feed.exhausted():
+                warnings.warn("fit: your input ran out of data; interrupting training. Make sure that it can give at "
+                              "least steps_per_epoch * epochs batches", UserWarning, stacklevel=2)
+                break
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            order_t = from_numpy(_random._index_order(n)) if shuffle else None
-            for step in range(steps):
+            for step, (order, start, stop) in enumerate(feed.batches(shuffle)):
                 cbs.on_train_batch_begin(step)
-                runner.step(order_t, step * batch_size, min(n, (step + 1) * batch_size))
+                feed.runner.step(order, start, stop)
                 cbs.on_train_batch_end(step, self._logs())
                 if self.stop_training:
                     break
             epoch_logs = self._logs()
-            if val is not None:
-                val_logs = self._evaluate_loop(val[0], val[1], val[2], batch_size, None)
+            if val is not None and _validate_now(validation_freq, epoch):
+                val_logs = self._evaluate_loop(val, None)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -411,56 +432,50 @@ class Model(Layer):
         cbs.on_train_end(epoch_logs)
         return self.history
 
-    def _evaluate_loop(self, xs, y, sw, batch_size, cbs):
+    def _evaluate_loop(self, feed, cbs):
         self.reset_metrics()
-        n = _length(xs[0])
-        runner = _StepRunner(self, "test", xs, y, sw)
-        for step in range(-(-n // batch_size)):
+        for step, (order, start, stop) in enumerate(feed.batches(False)):
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            runner.step(None, step * batch_size, min(n, (step + 1) * batch_size))
+            feed.runner.step(order, start, stop)
             if cbs is not None:
                 cbs.on_test_batch_end(step, self._logs())
         return self._logs()
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, callbacks=None,
-                 return_dict=False):
-        """The loss and metrics over (x, y): [loss, *metrics], or a float without metrics
-        (a dict with return_dict=True); sample_weight weighs the loss and the metrics."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """The loss and metrics over (x, y) (or a generator or PyDataset of batches, at most `steps`
+        of them): [loss, *metrics], or a float without metrics (a dict with return_dict=True);
+        sample_weight weighs the loss and the metrics."""
         from .callbacks import CallbackList
 
         self._assert_compiled("evaluate")
         batch_size = _check_batch_size(batch_size, "evaluate")
         verbose = _check_verbose(verbose, "evaluate")
-        xs, y = _prepare(_flat_inputs(x, "evaluate"), y, "evaluate")
-        sw = _sample_weights(y, sample_weight, None, "evaluate")
-        steps = -(-_length(xs[0]) // batch_size)
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
+        feed = _feed(self, "test", x, y, sample_weight, None, batch_size, steps, "evaluate")
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=feed.steps)
         cbs.on_test_begin()
-        logs = self._evaluate_loop(xs, y, sw, batch_size, cbs)
+        logs = self._evaluate_loop(feed, cbs)
         cbs.on_test_end(logs)
         return self._result(return_dict)
 
-    def predict(self, x, batch_size=None, verbose="auto", callbacks=None):
-        """The model's outputs for x as a NumPy array (a list of arrays for several outputs)."""
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for x (arrays, or a generator or PyDataset of batches whose x is
+        taken, at most `steps` of them) as a NumPy array (a list of arrays for several outputs)."""
         from .callbacks import CallbackList
 
         batch_size = _check_batch_size(batch_size, "predict")
         verbose = _check_verbose(verbose, "predict")
-        xs = [_prepare_array(a, "predict", "x") for a in _flat_inputs(x, "predict")]
-        n = _length(xs[0])
-        for a in xs[1:]:
-            if _length(a) != n:
-                raise ValueError(f"predict: the inputs have different numbers of samples: {[_length(a) for a in xs]}")
-        steps = -(-n // batch_size)
-        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
+        feed = _feed(self, "predict", x, None, None, None, batch_size, steps, "predict")
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=feed.steps)
         cbs.on_predict_begin()
         chunks = []
-        runner = _StepRunner(self, "predict", xs, None)
         with no_grad():
-            for step in range(steps):
+            for step, (order, start, stop) in enumerate(feed.batches(False)):
                 cbs.on_predict_batch_begin(step)
-                out = _to_numpy(runner.step(None, step * batch_size, min(n, (step + 1) * batch_size)))
+                out = _to_numpy(feed.runner.step(order, start, stop))
                 chunks.append(out)
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
@@ -602,6 +617,72 @@ def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):
     return _load(filepath, custom_objects, compile, max_bytes)
 
 
+# ---------------------------------------------------------------- feeds: arrays or a pipeline
+
+class _ArrayFeed:
+    """Batches of prepared arrays: rows gathered in C++ (through the epoch's order)."""
+
+    def __init__(self, model, mode, xs, y, sw, batch_size):
+        self.runner = _StepRunner(model, mode, xs, y, sw)
+        self.n, self.batch_size = _length(xs[0]), batch_size
+        self.steps = -(-self.n // batch_size)
+
+    def batches(self, shuffle):
+        order = from_numpy(_random._index_order(self.n)) if shuffle else None
+        for step in range(self.steps):
+            yield order, step * self.batch_size, min(self.n, (step + 1) * self.batch_size)
+
+    def exhausted(self):
+        return False
+
+
+class _PipelineFeed:
+    """Batches from a generator or PyDataset (Note [Data pipelines]), each prepared as arrays."""
+
+    def __init__(self, model, mode, pipeline, op, class_weight=None):
+        self.model, self.mode, self.pipeline, self.op, self.class_weight = model, mode, pipeline, op, class_weight
+        self.steps, self.runner = pipeline.steps, None
+
+    def batches(self, shuffle):
+        op = self.op
+        for batch in self.pipeline.epoch(shuffle):
+            x, y, w = _data.unpack(batch, op)
+            if self.mode == "predict":
+                xs, y, sw = [_prepare_array(a, op, "x") for a in _flat_inputs(x, op)], None, None
+            else:
+                if y is None:
+                    raise ValueError(f"{op}: a batch must carry its targets: (x, y) or (x, y, sample_weight)")
+                xs, y = _prepare(_flat_inputs(x, op), y, op)
+                sw = _sample_weights(y, w, self.class_weight, op)
+            if self.runner is None:
+                self.runner = _StepRunner(self.model, self.mode, xs, y, sw)
+            else:
+                self.runner.use(xs, y, sw, op)
+            yield None, 0, _length(xs[0])
+
+    def exhausted(self):
+        return self.pipeline.exhausted()
+
+
+def _feed(model, mode, x, y, sample_weight, class_weight, batch_size, steps, op):
+    """The batches of x for fit / evaluate / predict: arrays or a pipeline."""
+    pipeline = _data.adapt(x, op, steps)
+    if pipeline is None:
+        if mode == "predict":
+            xs = [_prepare_array(a, op, "x") for a in _flat_inputs(x, op)]
+            for a in xs[1:]:
+                if _length(a) != _length(xs[0]):
+                    raise ValueError(f"{op}: the inputs have different numbers of samples: "
+                                     f"{[_length(a) for a in xs]}")
+            return _ArrayFeed(model, mode, xs, None, None, batch_size)
+        xs, y = _prepare(_flat_inputs(x, op), y, op)
+        return _ArrayFeed(model, mode, xs, y, _sample_weights(y, sample_weight, class_weight, op), batch_size)
+    if y is not None or sample_weight is not None:
+        raise ValueError(f"{op}: y and sample_weight must not be given when x is a generator or a PyDataset: "
+                         f"its batches carry them")
+    return _PipelineFeed(model, mode, pipeline, op, class_weight)
+
+
 # ---------------------------------------------------------------- steps (Note [Training step])
 
 def _update_metric(m, y, y_pred, sample_weight):
@@ -646,6 +727,17 @@ class _StepRunner:
         self.metrics, self.optimizer = metrics, optimizer
         self.signature = tuple((tuple(s.shape[1:]), s._dtype_code) for s in self.sources)  # and the batch's rows
         self.last_rows, self.last_entry = None, None
+
+    def use(self, xs, y, sample_weight, op):
+        """Points the runner at the arrays of a pipeline's batch (Note [Data pipelines])."""
+        if len(xs) != self.n_x or (sample_weight is not None) != self.weighted:
+            raise ValueError(f"{op}: every batch must have the structure of the first ({self.n_x} input(s), "
+                             f"{'with' if self.weighted else 'without'} sample weights)")
+        self.sources = ([from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)]) +
+                        ([from_numpy(sample_weight)] if self.weighted else []))
+        signature = tuple((tuple(t.shape[1:]), t._dtype_code) for t in self.sources)
+        if signature != self.signature:
+            self.signature, self.last_rows, self.last_entry = signature, None, None
 
     def _inputs(self, inputs):
         """The batch tensors as (x, y, sample_weight): x a list for several inputs."""
@@ -823,6 +915,19 @@ def _to_numpy(y):
     if isinstance(y, (list, tuple)):
         return [_to_numpy(v) for v in y]
     return np.array(y, copy=True)
+
+
+def _validate_now(freq, epoch):
+    """Whether fit validates after `epoch` (0-based): every freq epochs, or at the 1-based
+    epochs listed, as Keras' validation_freq."""
+    if isinstance(freq, int) and not isinstance(freq, bool):
+        if freq < 1:
+            raise ValueError(f"fit: validation_freq must be a positive int or a list of epochs, got {freq!r}")
+        return (epoch + 1) % freq == 0
+    try:
+        return epoch + 1 in set(freq)
+    except TypeError:
+        raise ValueError(f"fit: validation_freq must be a positive int or a list of epochs, got {freq!r}") from None
 
 
 def _check_batch_size(batch_size, op):

@@ -11,7 +11,7 @@ from . import _core
 from .autograd import GradientTape
 
 __all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session",
-           "to_categorical", "normalize"]
+           "to_categorical", "normalize", "PyDataset"]
 
 
 _DOCUMENTED = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
@@ -93,6 +93,14 @@ def clear_session():
     from .layers import base
 
     base.reset_names()
+
+
+def __getattr__(name):
+    if name == "PyDataset":  # Keras' home of the class (pynn/data.py; imported late: data imports tensor)
+        from .data import PyDataset
+
+        return PyDataset
+    raise AttributeError(f"module 'pynn.utils' has no attribute {name!r}")
 
 
 def to_categorical(x, num_classes=None):
