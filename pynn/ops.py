@@ -390,6 +390,74 @@ def getitem(x, key):
     return y
 
 
+# ---------------------------------------------------------------- joining
+
+def _joined_axis(op, axis, nd):
+    if isinstance(axis, bool) or not hasattr(type(axis), "__index__"):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    axis = axis.__index__()
+    if not -nd <= axis < nd:
+        raise _core.AxisError(f"{op}: axis {axis} is out of bounds for tensor of dimension {nd}")
+    return axis % nd
+
+
+def concatenate(tensors, axis=0):
+    """NumPy's concatenate: the tensors joined along an existing `axis`, in the promoted dtype
+    (axis=None joins them flattened). Each piece is copied into its slice of the result (a
+    kernel call, so a captured step replays it); the gradient of each input is its slice."""
+    import numpy as np
+
+    try:
+        ts = [_as_tensor(t, "concatenate") for t in tensors]
+    except TypeError as e:
+        if "iterable" in str(e) or not hasattr(tensors, "__iter__"):
+            raise TypeError(f"concatenate: expected a sequence of tensors, got {type(tensors).__name__}") from None
+        raise
+    if not ts:
+        raise ValueError("concatenate: need at least one tensor to concatenate")
+    if axis is None:
+        ts, axis = [reshape(t, (-1,)) for t in ts], 0
+    nd = ts[0].ndim
+    if nd == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
+    axis = _joined_axis("concatenate", axis, nd)
+    for i, t in enumerate(ts[1:], 1):
+        if t.ndim != nd:
+            raise ValueError(f"concatenate: all the input tensors must have the same number of dimensions, but "
+                             f"the tensor at index 0 has {nd} dimension(s) and the tensor at index {i} has {t.ndim}")
+        if any(a != b for k, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if k != axis):
+            dim = next(k for k in range(nd) if k != axis and t.shape[k] != ts[0].shape[k])
+            raise ValueError(f"concatenate: all the input tensor dimensions except for the concatenation axis "
+                             f"must match exactly, but along dimension {dim}, the tensor at index 0 has shape "
+                             f"{ts[0].shape} and the tensor at index {i} has shape {t.shape}")
+    dtype = np.result_type(*[t.dtype.dtype for t in ts])
+    shape = list(ts[0].shape)
+    shape[axis] = builtins_sum(t.shape[axis] for t in ts)
+    from .dtypes import as_dtype
+
+    out = _core._empty(tuple(shape), as_dtype(dtype, "concatenate").code)
+    keys, at = [], 0
+    for t in ts:
+        key = (slice(None),) * axis + (slice(at, at + t.shape[axis]),)
+        _core.Tensor.__setitem__(out, key, t)
+        keys.append(key)
+        at += t.shape[axis]
+    if _recording():
+        record(lambda g, ins, y, _: tuple(getitem(g, k) for k in keys), tuple(ts), out)
+    return out
+
+
+def stack(tensors, axis=0):
+    """NumPy's stack: the tensors (all of one shape) joined along a new `axis`."""
+    ts = [_as_tensor(t, "stack") for t in tensors]
+    if not ts:
+        raise ValueError("stack: need at least one tensor to stack")
+    if any(t.shape != ts[0].shape for t in ts):
+        raise ValueError(f"stack: all input tensors must have the same shape, got {[t.shape for t in ts]}")
+    axis = _joined_axis("stack", axis, ts[0].ndim + 1)
+    return concatenate([expand_dims(t, axis) for t in ts], axis)
+
+
 # ---------------------------------------------------------------- products
 
 def _swap_last(t):
@@ -732,6 +800,13 @@ def dropout(x, rate, key):
     if _recording():
         record(lambda g, ins, out, _: (dropout(g, rate, key),), (x,), y)
     return y
+
+
+def builtins_sum(values):
+    total = 0
+    for v in values:
+        total += v
+    return total
 
 
 def builtins_max(a, b):

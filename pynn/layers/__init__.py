@@ -2,11 +2,15 @@
 
 from .base import KerasTensor, Layer, register
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, ReLU, Reshape, Softmax
+from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
+                      maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization
 
 __all__ = [
     "Layer", "KerasTensor", "register", "Input", "InputLayer", "Dense", "Activation", "ReLU", "Softmax",
     "Flatten", "Reshape", "Dropout", "BatchNormalization", "get",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
 ]
 
 
