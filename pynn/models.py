@@ -322,7 +322,8 @@ class Model(Layer):
         xs, y = _prepare(_flat_inputs(x, op), y, op)
         sw = _sample_weights(y, sample_weight, class_weight, op)
         self.reset_metrics()
-        bx, by = _take(xs, y, None, 0, _length(y))
+        bx = [from_numpy(a) for a in xs]
+        bx, by = (bx[0] if len(bx) == 1 else bx), from_numpy(y)
         bw = None if sw is None else from_numpy(sw)
         loss, y_pred = step(bx, by) if bw is None else step(bx, by, bw)
         self._update_metrics(loss, by, y_pred, _length(y), bw)
@@ -648,7 +649,7 @@ class _PipelineFeed:
         for batch in self.pipeline.epoch(shuffle):
             x, y, w = _data.unpack(batch, op)
             if self.mode == "predict":
-                xs, y, sw = [_prepare_array(a, op, "x") for a in _flat_inputs(x, op)], None, None
+                xs, y, sw = _prepare_inputs(x, op), None, None
             else:
                 if y is None:
                     raise ValueError(f"{op}: a batch must carry its targets: (x, y) or (x, y, sample_weight)")
@@ -669,12 +670,7 @@ def _feed(model, mode, x, y, sample_weight, class_weight, batch_size, steps, op)
     pipeline = _data.adapt(x, op, steps)
     if pipeline is None:
         if mode == "predict":
-            xs = [_prepare_array(a, op, "x") for a in _flat_inputs(x, op)]
-            for a in xs[1:]:
-                if _length(a) != _length(xs[0]):
-                    raise ValueError(f"{op}: the inputs have different numbers of samples: "
-                                     f"{[_length(a) for a in xs]}")
-            return _ArrayFeed(model, mode, xs, None, None, batch_size)
+            return _ArrayFeed(model, mode, _prepare_inputs(x, op), None, None, batch_size)
         xs, y = _prepare(_flat_inputs(x, op), y, op)
         return _ArrayFeed(model, mode, xs, y, _sample_weights(y, sample_weight, class_weight, op), batch_size)
     if y is not None or sample_weight is not None:
@@ -711,9 +707,8 @@ class _StepRunner:
 
     def __init__(self, model, mode, xs, y, sample_weight=None):
         self.model, self.mode, self.multi = model, mode, len(xs) > 1
-        self.n_x, self.weighted = len(xs), sample_weight is not None
-        self.sources = ([from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)]) +
-                        ([from_numpy(sample_weight)] if self.weighted else []))
+        self.n_x, self.weighted, self.signature = len(xs), sample_weight is not None, None
+        self.use(xs, y, sample_weight, mode)
         self.enabled = not model.run_eagerly and model.jit_compile is not False
         if "_plans" not in model.__dict__:
             model._plans = {}
@@ -725,18 +720,18 @@ class _StepRunner:
         self.state_key = (id(optimizer), id(getattr(model, "_loss_fn", None)), tuple(id(m) for m in metrics),
                           tuple(id(v) for v in model.variables), tuple(id(v) for v in self.train_vars))
         self.metrics, self.optimizer = metrics, optimizer
-        self.signature = tuple((tuple(s.shape[1:]), s._dtype_code) for s in self.sources)  # and the batch's rows
-        self.last_rows, self.last_entry = None, None
 
     def use(self, xs, y, sample_weight, op):
-        """Points the runner at the arrays of a pipeline's batch (Note [Data pipelines])."""
+        """Points the runner at the arrays of a batch or of all batches (a pipeline's batch after
+        the first: Note [Data pipelines]); the plans are per signature: the shapes after the
+        first axis and the dtypes, with the batch's rows."""
         if len(xs) != self.n_x or (sample_weight is not None) != self.weighted:
             raise ValueError(f"{op}: every batch must have the structure of the first ({self.n_x} input(s), "
                              f"{'with' if self.weighted else 'without'} sample weights)")
         self.sources = ([from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)]) +
                         ([from_numpy(sample_weight)] if self.weighted else []))
         signature = tuple((tuple(t.shape[1:]), t._dtype_code) for t in self.sources)
-        if signature != self.signature:
+        if signature != self.signature:  # (the first call: None)
             self.signature, self.last_rows, self.last_entry = signature, None, None
 
     def _inputs(self, inputs):
@@ -843,6 +838,15 @@ def _prepare_array(a, op, what):
     return a
 
 
+def _prepare_inputs(x, op):
+    """The model inputs of x (no targets) as arrays of one length."""
+    xs = [_prepare_array(a, op, "x") for a in _flat_inputs(x, op)]
+    for a in xs[1:]:
+        if _length(a) != _length(xs[0]):
+            raise ValueError(f"{op}: the inputs have different numbers of samples: {[_length(a) for a in xs]}")
+    return xs
+
+
 def _prepare(xs, y, op):
     xs = [_prepare_array(a, op, "x") for a in xs]
     if y is None:
@@ -884,25 +888,16 @@ def _sample_weights(y, sample_weight, class_weight, op):
             raise ValueError(f"{op}: class_weight needs one class per sample: targets of shape {y.shape} give "
                              f"{labels.shape}")
         labels = np.round(labels).astype(np.int64)
-        return np.array([weights.get(int(c), 1.0) for c in labels], dtype=np.float32)
+        out = np.ones(len(labels), dtype=np.float32)  # classes without a weight: 1
+        for c, value in weights.items():  # a pass per class, not a Python loop per sample
+            out[labels == c] = value
+        return out
     if sample_weight is None:
         return None
     sw = _prepare_array(sample_weight, op, "sample_weight")
     if _length(sw) != _length(y):
         raise ValueError(f"{op}: sample_weight has {_length(sw)} samples, y has {_length(y)}")
     return sw.astype(np.float32) if sw.dtype != np.float32 and sw.dtype != np.float64 else sw
-
-
-def _take(xs, y, order, start, stop):
-    """Batch [start, stop) as tensors: views of the arrays, or a gather when shuffled."""
-    if order is None:
-        bx = [from_numpy(a[start:stop]) for a in xs]
-        by = None if y is None else from_numpy(y[start:stop])
-    else:
-        idx = order[start:stop]
-        bx = [from_numpy(a[idx]) for a in xs]
-        by = from_numpy(y[idx])
-    return (bx[0] if len(bx) == 1 else bx), by
 
 
 def _as_tensor(v):

@@ -11,6 +11,7 @@ are summed back to the input's shape by the tape, once for all ops; with out=
 an op writes in place and is not recorded.
 """
 
+import builtins
 import operator
 
 from . import _core
@@ -200,6 +201,19 @@ def _normalize_axes(axis, ndim):
     except TypeError:  # a sequence of ints (tuple, list, 1-D integer array or tensor)
         axes = tuple(operator.index(a) for a in axis)
     return tuple(a % ndim if ndim else a for a in axes)
+
+
+def _one_axis(op, axis, nd, bound=None):
+    """A single int axis of a tensor of nd dimensions in [0, bound) (bound: nd unless given;
+    softmax lets a 0-d tensor take axis 0 or -1): TypeError for a non-int, AxisError (naming
+    op and nd) out of range."""
+    if isinstance(axis, bool) or not hasattr(type(axis), "__index__"):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    axis = axis.__index__()
+    bound = nd if bound is None else bound
+    if not -bound <= axis < bound:
+        raise _core.AxisError(f"{op}: axis {axis} is out of bounds for tensor of dimension {nd}")
+    return axis % bound
 
 
 def _keep_shape(shape, axes):
@@ -392,15 +406,6 @@ def getitem(x, key):
 
 # ---------------------------------------------------------------- joining
 
-def _joined_axis(op, axis, nd):
-    if isinstance(axis, bool) or not hasattr(type(axis), "__index__"):
-        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
-    axis = axis.__index__()
-    if not -nd <= axis < nd:
-        raise _core.AxisError(f"{op}: axis {axis} is out of bounds for tensor of dimension {nd}")
-    return axis % nd
-
-
 def concatenate(tensors, axis=0):
     """NumPy's concatenate: the tensors joined along an existing `axis`, in the promoted dtype
     (axis=None joins them flattened). Each piece is copied into its slice of the result (a
@@ -420,7 +425,7 @@ def concatenate(tensors, axis=0):
     nd = ts[0].ndim
     if nd == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
-    axis = _joined_axis("concatenate", axis, nd)
+    axis = _one_axis("concatenate", axis, nd)
     for i, t in enumerate(ts[1:], 1):
         if t.ndim != nd:
             raise ValueError(f"concatenate: all the input tensors must have the same number of dimensions, but "
@@ -432,7 +437,7 @@ def concatenate(tensors, axis=0):
                              f"{ts[0].shape} and the tensor at index {i} has shape {t.shape}")
     dtype = np.result_type(*[t.dtype.dtype for t in ts])
     shape = list(ts[0].shape)
-    shape[axis] = builtins_sum(t.shape[axis] for t in ts)
+    shape[axis] = builtins.sum(t.shape[axis] for t in ts)
     from .dtypes import as_dtype
 
     out = _core._empty(tuple(shape), as_dtype(dtype, "concatenate").code)
@@ -454,7 +459,7 @@ def stack(tensors, axis=0):
         raise ValueError("stack: need at least one tensor to stack")
     if any(t.shape != ts[0].shape for t in ts):
         raise ValueError(f"stack: all input tensors must have the same shape, got {[t.shape for t in ts]}")
-    axis = _joined_axis("stack", axis, ts[0].ndim + 1)
+    axis = _one_axis("stack", axis, ts[0].ndim + 1)
     return concatenate([expand_dims(t, axis) for t in ts], axis)
 
 
@@ -549,15 +554,10 @@ def tensordot(a, b, axes=2):
 
 def _to_rows(x, axis, op):
     """x with `axis` moved last and flattened to (rows, classes), and how to undo that."""
-    if isinstance(axis, bool) or not hasattr(type(axis), "__index__"):
-        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
-    axis = axis.__index__()
     nd = x.ndim
-    if not -builtins_max(nd, 1) <= axis < builtins_max(nd, 1):
-        raise _core.AxisError(f"{op}: axis {axis} is out of bounds for tensor of dimension {nd}")
+    axis = _one_axis(op, axis, nd, builtins_max(nd, 1))
     if nd == 0:
         return x._reshape((1, 1)), None, ()
-    axis = axis % nd
     perm = tuple(i for i in range(nd) if i != axis) + (axis,)
     moved = x._transpose(perm)
     rows = 1
@@ -800,13 +800,6 @@ def dropout(x, rate, key):
     if _recording():
         record(lambda g, ins, out, _: (dropout(g, rate, key),), (x,), y)
     return y
-
-
-def builtins_sum(values):
-    total = 0
-    for v in values:
-        total += v
-    return total
 
 
 def builtins_max(a, b):

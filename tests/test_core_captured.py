@@ -445,3 +445,16 @@ def test_weight_errors():
         m.evaluate(x, y, sample_weight=np.ones(3), verbose=0)
     with pytest.raises(ValueError, match="validation_data must be a tuple"):
         m.fit(x, y, validation_data=(x, y, None, None), verbose=0)
+
+
+def test_strided_inputs_train_as_their_contiguous_copy():
+    x, y = data(dim=24)
+    strided = x[:, ::2]  # rows not one run of bytes: the gather copies them strided
+    histories = []
+    for xx in (strided, np.ascontiguousarray(strided)):
+        pynn.random.seed(0)
+        m = sequential(dense_stack("relu"))()
+        for shuffle in (False, True):
+            pynn.random.seed(3)
+            histories.append(m.fit(xx, y, batch_size=32, epochs=2, shuffle=shuffle, verbose=0).history)
+    assert histories[:2] == histories[2:]

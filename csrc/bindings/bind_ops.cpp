@@ -198,22 +198,22 @@ void bind_ops(py::module_& m) {
   // scalars: a list of floats, or a float64 tensor read when the update runs
   // (a plan's host input, refilled before each replay: Note [Captured steps]).
   m.def("_optim_update", [](OptimRule rule, std::vector<Tensor> bufs, py::handle scalars) {
-    const Tensor* ht = as_tensor(scalars);
-    if (ht) {
+    Tensor h;
+    if (const Tensor* ht = as_tensor(scalars)) {
       PYNN_CHECK_KIND(TypeError, ht->dtype == DType::Float64 && ht->ndim() == 1 && ht->is_contiguous(),
                       "optimizer update: scalars must be a contiguous 1-D float64 tensor");
-      const Tensor h = *ht;
-      py::gil_scoped_release nogil;
-      plan_call("optimizer_update", [=] {
-        const double* p = reinterpret_cast<const double*>(h.data());
-        optim_update(rule, bufs, std::vector<double>(p, p + h.shape[0]));
-      });
-      plan_annotate(std::make_shared<const PlanOptim>(PlanOptim{rule, bufs, h}));  // Note [Plan passes]
-      return;
+      h = *ht;
+    } else {  // a list of floats: a constant of a captured step
+      const std::vector<double> v = scalars.cast<std::vector<double>>();
+      h = tensor_empty(Dims{static_cast<int64_t>(v.size())}, DType::Float64);
+      std::copy(v.begin(), v.end(), reinterpret_cast<double*>(h.data()));
     }
-    std::vector<double> h = scalars.cast<std::vector<double>>();
     py::gil_scoped_release nogil;
-    plan_call("optimizer_update", [=] { optim_update(rule, bufs, h); });
+    plan_call("optimizer_update", [=] {
+      optim_check_buffers(rule, bufs, static_cast<size_t>(h.shape[0]));
+      optim_update_many(rule, {bufs}, {reinterpret_cast<const double*>(h.data())});
+    });
+    plan_annotate(std::make_shared<const PlanOptim>(PlanOptim{rule, bufs, h}));  // Note [Plan passes]
   }, py::arg("rule"), py::arg("buffers"), py::arg("scalars"),
      "One fused in-place optimizer update (Note [Fused optimizer updates]).");
 

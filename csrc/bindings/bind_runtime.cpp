@@ -71,10 +71,9 @@ void bind_runtime(py::module_& m) {
   m.def("set_num_threads", [](py::handle h) {
     PYNN_CHECK_KIND(TypeError, PyIndex_Check(h.ptr()) && !PyBool_Check(h.ptr()),
                     "set_num_threads: n must be an int, not ", Py_TYPE(h.ptr())->tp_name);
-    py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
-    if (!i) throw py::error_already_set();
-    int overflow = 0;
-    long long n = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    long long n;
+    int overflow;
+    if (!index_int(h, &n, &overflow)) throw py::error_already_set();
     if (overflow) n = overflow > 0 ? INT64_MAX : INT64_MIN;
     PYNN_CHECK(n >= 1, "set_num_threads: n must be >= 1, got ", py::str(h).cast<std::string>());
     // More threads than this only slow kernels down, and libgomp ends the
@@ -121,10 +120,10 @@ void bind_runtime(py::module_& m) {
     // Checked here, not by pybind11's int caster (whose message lists signatures).
     PYNN_CHECK_KIND(TypeError, PyIndex_Check(nbytes.ptr()) && !PyBool_Check(nbytes.ptr()),
                     "set_cache_limit: nbytes must be an int, got ", Py_TYPE(nbytes.ptr())->tp_name);
-    py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(nbytes.ptr()));
+    long long v;
+    int overflow;
+    py::object i = index_int(nbytes, &v, &overflow);
     if (!i) throw py::error_already_set();
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
     if (overflow) {
       std::string repr = py::str(i);
       throw ValueError(detail::cat("set_cache_limit: nbytes ", repr, " does not fit in int64"));

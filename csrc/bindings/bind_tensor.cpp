@@ -44,11 +44,12 @@ std::vector<IndexItem> parse_index(py::handle key) {
       it.step = step;
       it.has_start = it.has_stop = true;  // PySlice_Unpack already mapped None to the extremes
     } else if (!PyBool_Check(o) && PyIndex_Check(o)) {
-      py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+      long long v;
+      int overflow;
+      py::object idx = index_int(o, &v, &overflow);
       if (!idx) throw py::error_already_set();
       it.kind = IndexItem::Int;
-      int overflow = 0;
-      it.start = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+      it.start = v;
       if (overflow) {
         std::string repr = py::str(idx);
         throw IndexError(detail::cat("index ", repr, " is out of bounds (indices must fit in int64)"));

@@ -10,16 +10,23 @@ const Tensor* as_tensor(py::handle h) {
   return &h.cast<const Tensor&>();
 }
 
+py::object index_int(py::handle h, long long* v, int* overflow) {
+  py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+  *overflow = 0;
+  if (idx) *v = PyLong_AsLongLongAndOverflow(idx.ptr(), overflow);
+  return idx;
+}
+
 namespace {
 
 // One dimension or axis from an object that has __index__ (`what` names the
 // argument): values past int64 are errors of the argument's kind, not
 // pybind11's cast failure. Null when __index__ raised (the error is set).
 bool dim_from_index(PyObject* o, const char* what, int64_t* out) {
-  py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+  long long v;
+  int overflow;
+  py::object idx = index_int(o, &v, &overflow);
   if (!idx) return false;
-  int overflow = 0;
-  long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
   if (overflow) {
     std::string repr = py::str(idx);
     // NumPy: OverflowError "Python int too large to convert to C long" for an axis.

@@ -19,6 +19,11 @@ const Tensor* as_tensor(py::handle h);
 // argument ("reshape: shape"); an argument naming an axis reports values past
 // int64 as AxisError, a shape as ValueError.
 Dims dims_from_py(py::handle h, const char* what);
+// The int behind an object with __index__ (a Python int, a NumPy integer, a
+// 0-d integer tensor), and its value in *v; *overflow is +1 or -1 when it does
+// not fit in int64 (*v is then meaningless; the returned int is there for the
+// message). Null when __index__ raised: the Python error is set.
+py::object index_int(py::handle h, long long* v, int* overflow);
 // Axes from None (-> all=true), an int or a sequence of ints.
 std::vector<int64_t> axes_from_py(py::handle h, bool* all, const char* what = "axis");
 // A value stored into a tensor of dtype d (setitem, full): a Python scalar

@@ -179,6 +179,25 @@ void copy_columns(const Tensor& src, const std::vector<int64_t>& keep, const Ten
 
 constexpr int64_t kZeroColumnsMinWork = int64_t(1) << 20;  // multiply-adds; below, the scan is not worth it
 
+// Note [Zero input columns], the part forward and dW share: whether dropping
+// the zero columns of x (rows x k) from a product with `units` columns pays,
+// with the kept columns in *keep; kept_x makes x[:, keep] (take it inside the
+// caller's AllocScratch scope: its size depends on the data).
+template <class T>
+bool kept_columns(const Tensor& x, int64_t units, std::vector<int64_t>* keep) {
+  const int64_t rows = x.shape[0], k = x.shape[1];
+  if (rows * k * units < kZeroColumnsMinWork || x.strides[1] != x.elsize()) return false;
+  *keep = nonzero_columns<T>(x);
+  return (k - static_cast<int64_t>(keep->size())) * 8 >= k;
+}
+
+template <class T>
+Tensor kept_x(const Tensor& x, const std::vector<int64_t>& keep) {
+  Tensor xc = tensor_empty(Dims{x.shape[0], static_cast<int64_t>(keep.size())}, x.dtype);
+  copy_columns<T>(x, keep, xc);
+  return xc;
+}
+
 // The element-wise op of an activation (relu, sigmoid, tanh) and the op of
 // its derivative from the output (relu_grad, sigmoid_grad, tanh_grad).
 UnaryOp nn_activation_op(Activation act) {
@@ -253,21 +272,17 @@ namespace {
 
 // y = x @ w with the epilogue e, dropping zero columns of x (Note [Zero input columns]).
 void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpilogue* e) {
-  const int64_t rows = x.shape[0], k = x.shape[1], units = w.shape[1];
-  if (rows * k * units >= kZeroColumnsMinWork && x.strides[1] == x.elsize() && w.is_contiguous()) {
-    // Note [Zero input columns]
-    const bool dropped = dispatch_dtype(x.dtype, [&](auto tag) {
+  const int64_t units = w.shape[1];
+  if (w.is_contiguous()) {
+    const bool dropped = dispatch_dtype(x.dtype, [&](auto tag) {  // Note [Zero input columns]
       using T = typename decltype(tag)::type;
       if constexpr (std::is_floating_point_v<T>) {
-        std::vector<int64_t> keep = nonzero_columns<T>(x);
-        const int64_t kk = static_cast<int64_t>(keep.size());
-        if ((k - kk) * 8 < k) return false;
+        std::vector<int64_t> keep;
+        if (!kept_columns<T>(x, units, &keep)) return false;
         AllocScratch scratch;  // sized by the data (Note [Captured allocations])
-        Tensor wc = tensor_empty(Dims{kk, units}, w.dtype);
+        Tensor wc = tensor_empty(Dims{static_cast<int64_t>(keep.size()), units}, w.dtype);
         if (!copy_kept_rows<T>(w, keep, wc)) return false;
-        Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
-        copy_columns<T>(x, keep, xc);
-        gemm_2d(xc, wc, y, false, e);
+        gemm_2d(kept_x<T>(x, keep), wc, y, false, e);
         return true;
       }
       return false;
@@ -334,18 +349,17 @@ void row_scatter_epilogue(void* ctx, int64_t i0, int64_t n, int64_t j0, int64_t 
 // rows are scattered into dW with the others zeroed. Each kept row is the same
 // sum as in the full product (its k is the batch, unchanged).
 void dense_dw(const Tensor& x, const Tensor& dz, const Tensor& dw) {
-  const int64_t rows = x.shape[0], k = x.shape[1], units = dz.shape[1];
-  if (rows * k * units >= kZeroColumnsMinWork && x.strides[1] == x.elsize() && dz.is_contiguous()) {
+  const int64_t k = x.shape[1], units = dz.shape[1];
+  if (dz.is_contiguous()) {
     const bool done = dispatch_dtype(x.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
       if constexpr (std::is_floating_point_v<T>) {
-        std::vector<int64_t> keep = nonzero_columns<T>(x);
-        const int64_t kk = static_cast<int64_t>(keep.size());
-        if ((k - kk) * 8 < k) return false;
+        std::vector<int64_t> keep;
+        if (!kept_columns<T>(x, units, &keep)) return false;
         if (count_non_finite(reinterpret_cast<const T*>(dz.data()), dz.numel()) != 0) return false;
+        const int64_t kk = static_cast<int64_t>(keep.size());
         AllocScratch scratch;  // sized by the data (Note [Captured allocations])
-        Tensor xc = tensor_empty(Dims{rows, kk}, x.dtype);
-        copy_columns<T>(x, keep, xc);
+        const Tensor xc = kept_x<T>(x, keep);
         // The dropped rows are zeros; the kept ones are copied from the GEMM's blocks by its
         // epilogue, while each block is still in cache (Note [GEMM epilogue]).
         std::vector<int64_t> dropped;

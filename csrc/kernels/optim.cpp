@@ -40,11 +40,6 @@ void optim_check_buffers(OptimRule rule, const std::vector<Tensor>& bufs, size_t
   }
 }
 
-void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::vector<double>& h) {
-  optim_check_buffers(rule, bufs, h.size());
-  optim_update_many(rule, {bufs}, {h.data()});
-}
-
 void optim_update_many(OptimRule rule, const std::vector<std::vector<Tensor>>& bufs, const std::vector<const double*>& h) {
   PYNN_ASSERT(bufs.size() == h.size());
   if (bufs.empty()) return;

@@ -8,14 +8,12 @@
 
 namespace pynn {
 
-// bufs = {var, grad, slots...}: contiguous, float32 or float64, one dtype and
-// one size; h: the rule's scalars. Updates var and the slots in place.
-void optim_update(OptimRule rule, const std::vector<Tensor>& bufs, const std::vector<double>& h);
-
-// The updates of several variables (bufs[v] as optim_update takes them, h[v]
-// their scalars) in one parallel region over all their elements: the result of
-// each element is that of optim_update, whatever the split. The buffers must
-// already be checked (optim_check_buffers), all of one dtype.
+// The updates of one or several variables in one parallel region over all
+// their elements, in place: bufs[v] = {var, grad, slots...} (contiguous,
+// float32 or float64, one dtype and one size), h[v] the rule's scalars for
+// variable v. Each element's result does not depend on the split. The buffers
+// must already be checked, with optim_check_buffers (a ValueError or TypeError
+// naming the optimizer update; read-only destinations refused).
 void optim_update_many(OptimRule rule, const std::vector<std::vector<Tensor>>& bufs,
                        const std::vector<const double*>& h);
 void optim_check_buffers(OptimRule rule, const std::vector<Tensor>& bufs, size_t scalars);

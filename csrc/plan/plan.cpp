@@ -22,23 +22,39 @@ void plan_annotate(std::shared_ptr<const PlanOptim> optim) {
   if (rec && !rec->steps.empty()) rec->steps.back().optim = std::move(optim);
 }
 
-int64_t plan_merge_updates(Plan& plan) {
+namespace {
+
+// The one shape of the merging passes: every run of two or more consecutive
+// steps in which joins(previous, next) holds becomes the single step
+// make(first, last) returns (last exclusive). Returns how many steps went.
+template <class Joins, class Make>
+int64_t merge_runs(Plan& plan, const Joins& joins, const Make& make) {
   std::vector<PlanStep> out;
   const size_t n = plan.steps.size();
   int64_t removed = 0;
   for (size_t i = 0; i < n;) {
-    const PlanStep& first = plan.steps[i];
     size_t j = i + 1;
-    if (first.optim) {
-      while (j < n && plan.steps[j].optim && plan.steps[j].optim->rule == first.optim->rule &&
-             plan.steps[j].optim->bufs[0].dtype == first.optim->bufs[0].dtype)
-        ++j;
-    }
+    while (j < n && joins(plan.steps[j - 1], plan.steps[j])) ++j;
     if (j - i < 2) {
       out.push_back(std::move(plan.steps[i]));
-      i = j;
-      continue;
+    } else {
+      out.push_back(make(i, j));
+      removed += static_cast<int64_t>(j - i) - 1;
     }
+    i = j;
+  }
+  plan.steps = std::move(out);
+  return removed;
+}
+
+}  // namespace
+
+int64_t plan_merge_updates(Plan& plan) {
+  auto joins = [](const PlanStep& prev, const PlanStep& next) {
+    return prev.optim && next.optim && next.optim->rule == prev.optim->rule &&
+           next.optim->bufs[0].dtype == prev.optim->bufs[0].dtype;
+  };
+  auto make = [&plan](size_t i, size_t j) {
     std::vector<std::shared_ptr<const PlanOptim>> group;
     for (size_t k = i; k < j; ++k) group.push_back(plan.steps[k].optim);
     PlanStep merged;
@@ -53,12 +69,9 @@ int64_t plan_merge_updates(Plan& plan) {
       }
       optim_update_many(group[0]->rule, bufs, h);
     };
-    out.push_back(std::move(merged));
-    removed += static_cast<int64_t>(j - i) - 1;
-    i = j;
-  }
-  plan.steps = std::move(out);
-  return removed;
+    return merged;
+  };
+  return merge_runs(plan, joins, make);
 }
 
 namespace {
@@ -100,27 +113,14 @@ void plan_annotate_unary(UnaryOp op, const Tensor& a, const Tensor& r) {
 constexpr int64_t kFuseBlock = 2048;  // elements per block of a fused step: every member's block stays in L1
 
 int64_t plan_fuse_elementwise(Plan& plan) {
-  std::vector<PlanStep> out;
-  const size_t n = plan.steps.size();
-  int64_t removed = 0;
-  for (size_t i = 0; i < n;) {
-    size_t j = i + 1;
-    if (plan.steps[i].ew) {
-      // Extend while the next step is element-wise over as many elements and reads the last output.
-      while (j < n && plan.steps[j].ew && plan.steps[j].ew->out.numel() == plan.steps[i].ew->out.numel()) {
-        const PlanElementwise& prev = *plan.steps[j - 1].ew;
-        const PlanElementwise& next = *plan.steps[j].ew;
-        bool reads = false;
-        for (int k = 0; k < next.nin; ++k) reads = reads || next.in[k].storage == prev.out.storage;
-        if (!reads) break;
-        ++j;
-      }
-    }
-    if (j - i < 2) {
-      out.push_back(std::move(plan.steps[i]));
-      i = j;
-      continue;
-    }
+  // Joined while the next step is element-wise over as many elements and reads the last output.
+  auto joins = [](const PlanStep& prev, const PlanStep& next) {
+    if (!prev.ew || !next.ew || next.ew->out.numel() != prev.ew->out.numel()) return false;
+    for (int k = 0; k < next.ew->nin; ++k)
+      if (next.ew->in[k].storage == prev.ew->out.storage) return true;
+    return false;
+  };
+  auto make = [&plan](size_t i, size_t j) {
     std::vector<std::shared_ptr<const PlanElementwise>> chain;
     PlanStep fused;
     fused.op = "fused(";
@@ -153,12 +153,9 @@ int64_t plan_fuse_elementwise(Plan& plan) {
         }
       });
     };
-    out.push_back(std::move(fused));
-    removed += static_cast<int64_t>(j - i) - 1;
-    i = j;
-  }
-  plan.steps = std::move(out);
-  return removed;
+    return fused;
+  };
+  return merge_runs(plan, joins, make);
 }
 
 int64_t plan_share_scratch(Plan& plan) {
@@ -216,7 +213,7 @@ void Plan::replay(std::vector<double>* times) const {
   for (const PlanStep& s : steps) {
     trace.replay = s.hands_back ? &s.allocs : &none;
     trace.next = 0;
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
       s.run();
     } catch (const PlanError& e) {
@@ -269,7 +266,11 @@ void plan_gather(const Tensor& src, const Tensor& dst, const Tensor* order, int6
       PYNN_CHECK(idx[r * ostride] >= 0 && idx[r * ostride] < src.shape[0], "plan: row ", idx[r * ostride],
                  " out of range for ", src.shape[0], " rows");
   }
-  if (!packed) {  // any strides: one strided copy per row
+  if (!packed && !order) {  // any strides, rows in order: one strided copy
+    ew_copy("fit", dst, tensor_index(src, {IndexItem{IndexItem::Slice, start, start + rows, 1, true, true}}));
+    return;
+  }
+  if (!packed) {  // any strides, rows through the order: one strided copy per row
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t row = idx ? idx[r * ostride] : start + r;
       ew_copy("fit", tensor_index(dst, {IndexItem{IndexItem::Int, r}}),

@@ -39,8 +39,7 @@ class _Merge(Layer):
                              f"{len(shapes)}")
 
     def build(self, input_shape):
-        self._check(input_shape)
-        _broadcast(f"{self.name} ({type(self).__name__})", [tuple(s) for s in input_shape])
+        self.compute_output_shape(input_shape)  # the checks
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
@@ -61,8 +60,7 @@ class _Merge(Layer):
 class Add(_Merge):
     """The sum of the inputs."""
 
-    def _merge(self, a, b):
-        return ops.add(a, b)
+    _merge = staticmethod(ops.add)
 
 
 @register
@@ -71,24 +69,21 @@ class Subtract(_Merge):
 
     _exactly = 2
 
-    def _merge(self, a, b):
-        return ops.subtract(a, b)
+    _merge = staticmethod(ops.subtract)
 
 
 @register
 class Multiply(_Merge):
     """The element-wise product of the inputs."""
 
-    def _merge(self, a, b):
-        return ops.multiply(a, b)
+    _merge = staticmethod(ops.multiply)
 
 
 @register
 class Average(_Merge):
     """The element-wise mean of the inputs (their sum divided by their number)."""
 
-    def _merge(self, a, b):
-        return ops.add(a, b)
+    _merge = staticmethod(ops.add)
 
     def _finish(self, out, n):
         return ops.divide(out, n)
@@ -98,16 +93,14 @@ class Average(_Merge):
 class Maximum(_Merge):
     """The element-wise maximum of the inputs."""
 
-    def _merge(self, a, b):
-        return ops.maximum(a, b)
+    _merge = staticmethod(ops.maximum)
 
 
 @register
 class Minimum(_Merge):
     """The element-wise minimum of the inputs."""
 
-    def _merge(self, a, b):
-        return ops.minimum(a, b)
+    _merge = staticmethod(ops.minimum)
 
 
 @register

@@ -21,6 +21,7 @@ import numpy as np
 from .. import _core
 from .. import losses as _losses
 from .. import ops
+from ..dtypes import float64
 from ..losses import check_shapes, match_rank, sparse_labels
 from ..utils import snake_case
 
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 
-_FLOAT64 = 5  # dtype code, as Tensor._dtype_code
 
 
 def _t(x, op="metric"):
@@ -199,7 +199,7 @@ def _accumulator():
     """A metric's running total: a float64 0-d tensor that update_state adds into with tensor ops,
     so a captured step updates it in C++ (Note [Captured steps] in csrc/plan/plan.h), and a
     NumPy view of it for result(), which reads it after every batch."""
-    t = _core._full((), 0, _FLOAT64)
+    t = _core._full((), 0, float64.code)
     return t, np.asarray(t)
 
 
