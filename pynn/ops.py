@@ -25,6 +25,8 @@ __all__ = [
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
     "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm",
+    "conv", "depthwise_conv", "separable_conv", "conv_transpose", "conv1d", "conv2d", "depthwise_conv2d",
+    "separable_conv2d", "conv1d_transpose", "conv2d_transpose",
 ]
 
 Tensor = _core.Tensor
@@ -804,3 +806,8 @@ def dropout(x, rate, key):
 
 def builtins_max(a, b):
     return a if a >= b else b
+
+
+# Convolutions (Note [Convolution] in csrc/kernels/conv.h) live in their own module.
+from ._conv import (conv, conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv_transpose,  # noqa: E402
+                    depthwise_conv, depthwise_conv2d, separable_conv, separable_conv2d)

@@ -1,5 +1,4 @@
 // bind_norm.cpp: batch normalization as one op (Note [Batch norm] in kernels/norm.h).
-#include <optional>
 #include <tuple>
 
 #include "bind.h"
@@ -7,26 +6,11 @@
 #include "plan/plan.h"
 
 namespace pynn {
-namespace {
-
-// An optional (C,) argument: None or a tensor, held by value (a recorded
-// step keeps it, Note [Captured steps]).
-std::optional<Tensor> optional_tensor(const char* what, py::handle h) {
-  if (h.is_none()) return std::nullopt;
-  const Tensor* t = as_tensor(h);
-  PYNN_CHECK_KIND(TypeError, t, "batch_norm: ", what, " must be a pynn Tensor or None, got ",
-                  Py_TYPE(h.ptr())->tp_name);
-  return *t;
-}
-const Tensor* ptr(const std::optional<Tensor>& t) { return t ? &*t : nullptr; }
-
-}  // namespace
-
 void bind_norm(py::module_& m) {
   m.def("_batch_norm", [](const Tensor& x, int64_t axis, py::handle gamma, py::handle beta, double eps, bool training,
                           py::handle moving_mean, py::handle moving_var) {
-    const auto g = optional_tensor("gamma", gamma), b = optional_tensor("beta", beta);
-    const auto mm = optional_tensor("moving_mean", moving_mean), mv = optional_tensor("moving_variance", moving_var);
+    const auto g = optional_tensor("batch_norm", "gamma", gamma), b = optional_tensor("batch_norm", "beta", beta);
+    const auto mm = optional_tensor("batch_norm", "moving_mean", moving_mean), mv = optional_tensor("batch_norm", "moving_variance", moving_var);
     Tensor y, mean, var, saved;
     {
       py::gil_scoped_release nogil;
@@ -44,7 +28,7 @@ void bind_norm(py::module_& m) {
   m.def("_batch_norm_backward", [](py::handle dy, const Tensor& x, const Tensor& saved, py::handle gamma, int64_t axis,
                                    bool training, bool need_dx, bool need_sums) {
     const Tensor dyt = resolve_operands("batch_norm backward", {dy})[0];
-    const auto g = optional_tensor("gamma", gamma);
+    const auto g = optional_tensor("batch_norm", "gamma", gamma);
     Tensor dx, sum_dy_xhat, sum_dy;
     {
       py::gil_scoped_release nogil;

@@ -60,7 +60,6 @@ std::optional<Tensor> held(const Tensor* t) {
   if (!t) return std::nullopt;
   return *t;
 }
-const Tensor* ptr(const std::optional<Tensor>& t) { return t ? &*t : nullptr; }
 
 // With out= the function returns the very same Python object, as NumPy does.
 py::object result(Tensor r, py::handle out) {

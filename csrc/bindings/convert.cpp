@@ -299,4 +299,11 @@ Tensor tensor_from_any(py::handle obj, const char* op) {
   return tensor_from_numpy(arr, op);
 }
 
+std::optional<Tensor> optional_tensor(const char* op, const char* what, py::handle h) {
+  if (h.is_none()) return std::nullopt;
+  const Tensor* t = as_tensor(h);
+  PYNN_CHECK_KIND(TypeError, t, op, ": ", what, " must be a pynn Tensor or None, got ", Py_TYPE(h.ptr())->tp_name);
+  return *t;
+}
+
 }  // namespace pynn

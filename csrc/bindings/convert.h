@@ -1,6 +1,8 @@
 // convert.h: Python objects <-> core types, for the bindings only.
 #pragma once
 
+#include <optional>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -58,5 +60,10 @@ Tensor tensor_from_numpy(py::handle array, const char* op = "from_numpy");
 // Any array-like (tensor, NumPy array, list, scalar) as a tensor; NumPy-like
 // conversion for lists and scalars (converted through numpy.asarray).
 Tensor tensor_from_any(py::handle obj, const char* op = "tensor");
+
+// An optional argument: None or a pynn Tensor, held by value (a recorded step
+// keeps it, Note [Captured steps]); anything else is a TypeError naming op and what.
+std::optional<Tensor> optional_tensor(const char* op, const char* what, py::handle h);
+inline const Tensor* ptr(const std::optional<Tensor>& t) { return t ? &*t : nullptr; }
 
 }  // namespace pynn

@@ -9,6 +9,7 @@ PYBIND11_MODULE(_core, m) {
   pynn::bind_linalg(m);
   pynn::bind_metrics(m);
   pynn::bind_norm(m);
+  pynn::bind_conv(m);
   pynn::bind_plan(m);
   pynn::bind_runtime(m);
 }

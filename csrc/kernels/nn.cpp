@@ -198,6 +198,8 @@ Tensor kept_x(const Tensor& x, const std::vector<int64_t>& keep) {
   return xc;
 }
 
+}  // namespace
+
 // The element-wise op of an activation (relu, sigmoid, tanh) and the op of
 // its derivative from the output (relu_grad, sigmoid_grad, tanh_grad).
 UnaryOp nn_activation_op(Activation act) {
@@ -213,6 +215,8 @@ BinaryOp nn_activation_grad_op(Activation act) {
          : act == Activation::sigmoid ? BinaryOp::sigmoid_grad
                                       : BinaryOp::tanh_grad;
 }
+
+namespace {
 
 // A GEMM epilogue (Note [GEMM epilogue]) of element-wise loops over each
 // finished block of C, row by row: C = unary(binary(C, operand)), either
@@ -292,9 +296,10 @@ void dense_gemm(const Tensor& x, const Tensor& w, const Tensor& y, const GemmEpi
   gemm_2d(x, w, y, false, e);
 }
 
-// The forward into y (n, units), contiguous rows; b contiguous or null; no
-// checks (nn_dense checks). softmax is left to the caller.
-void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y) {
+}  // namespace
+
+void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
+                   bool zero_columns) {
   // The bias (a row of stride 0 added to every row) and the activation,
   // applied to each finished block of y (Note [Dense layer]).
   const int t = static_cast<int>(y.dtype);
@@ -303,8 +308,11 @@ void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation
                               b ? kernels().binary[static_cast<int>(BinaryOp::add)][t] : nullptr,
                               elementwise ? kernels().unary[static_cast<int>(nn_activation_op(act))][t] : nullptr};
   const GemmEpilogue epi{&nn_elementwise_epilogue, const_cast<ElementwiseEpilogue*>(&d)};
-  dense_gemm(x, w, y, b || elementwise ? &epi : nullptr);
+  if (zero_columns) dense_gemm(x, w, y, b || elementwise ? &epi : nullptr);
+  else gemm_2d(x, w, y, false, b || elementwise ? &epi : nullptr);
 }
+
+namespace {
 
 // The checks of the dense forward; the bias made contiguous into *bc when it is not.
 const Tensor* check_dense(const Tensor& x, const Tensor& w, const Tensor* b, Tensor* bc) {

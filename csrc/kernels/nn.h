@@ -32,6 +32,18 @@ enum class Activation : int { linear, relu, sigmoid, tanh, softmax };
 
 Tensor nn_dense(const Tensor& x, const Tensor& w, const Tensor* b, Activation act);
 
+// The forward into the 2-D view y (rows, units; unit column stride): the
+// GEMM with the bias and an activation other than softmax in its epilogue; b
+// contiguous or null; no checks (nn_dense checks). zero_columns: drop x's zero
+// columns when it pays (Note [Zero input columns]); convolutions pass false,
+// their patches seldom have any.
+void nn_dense_into(const Tensor& x, const Tensor& w, const Tensor* b, Activation act, const Tensor& y,
+                   bool zero_columns = true);
+
+// The element-wise op of relu, sigmoid or tanh, and its derivative from the output.
+UnaryOp nn_activation_op(Activation act);
+BinaryOp nn_activation_grad_op(Activation act);
+
 // Note [Zero input columns]
 // A batch of images has whole columns of zeros: in a shuffled MNIST batch of
 // 128, about 257 of the 784 pixels are 0 in every image. Such a column adds
