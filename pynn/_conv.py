@@ -95,7 +95,7 @@ def _geom(strides, dilation, before, out):
 
 
 def _conv_apply(x, kernel, geom):
-    y, _ = _core._conv2d(x, kernel, None, geom, _core._Activation.linear, False)
+    y = _core._conv2d(x, kernel, None, geom, _core._Activation.linear)
     if _recording():
         record(_conv_apply_backward, (x, kernel), y, geom)
     return y
@@ -140,7 +140,7 @@ def _kernel_grad_backward(g, ins, y, geom):
 
 def _fused_backward(g, ins, y, attrs):
     x, kernel, bias = ins
-    geom, act, patches = attrs
+    geom, act = attrs
     needs = _state.needs
     if _recording():  # an outer tape records this backward: the same math as recorded ops
         from . import ops
@@ -151,16 +151,15 @@ def _fused_backward(g, ins, y, attrs):
         return (_input_grad(dz, kernel, geom, x.shape) if needs[0] else None,
                 _kernel_grad(x, dz, geom, kernel.shape) if needs[1] else None,
                 sum(dz, axis=(0, 1, 2)) if bias is not None and needs[2] else None)
-    return _core._conv2d_backward(g, x, kernel, y, patches, geom, act, bool(needs[0]), bool(needs[1]),
+    return _core._conv2d_backward(g, x, kernel, y, geom, act, bool(needs[0]), bool(needs[1]),
                                   bias is not None and bool(needs[2]))
 
 
 def _conv2d_nhwc(x, kernel, bias, geom, act):
     """act(conv(x, kernel) + bias) for x (N, H, W, C) and a (KH, KW, C/G, F) kernel, one node."""
-    recording = _recording()
-    y, patches = _core._conv2d(x, kernel, bias, geom, act, bool(recording))
-    if recording:
-        record(_fused_backward, (x, kernel, bias), y, (geom, act, patches))
+    y = _core._conv2d(x, kernel, bias, geom, act)
+    if _recording():
+        record(_fused_backward, (x, kernel, bias), y, (geom, act))
     return y
 
 

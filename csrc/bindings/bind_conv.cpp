@@ -33,32 +33,23 @@ Dims dims_of(const std::vector<int64_t>& v) {
 
 void bind_conv(py::module_& m) {
   m.def("_conv2d", [](const Tensor& x, const Tensor& w, py::handle b, const std::vector<int64_t>& geom,
-                      Activation act, bool keep_patches) {
+                      Activation act) {
     const auto bp = optional_tensor("conv2d", "bias", b);
     const ConvGeom g = geom_of(geom);
-    Tensor y, patches;
-    {
-      py::gil_scoped_release nogil;
-      std::tie(y, patches) = plan_call("conv2d", [=] {
-        Tensor p;
-        Tensor out = nn_conv2d(x, w, ptr(bp), g, act, keep_patches ? &p : nullptr);
-        return std::make_pair(out, p);
-      });
-    }
-    return py::make_tuple(y, keep_patches ? py::cast(patches) : py::none());
-  }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("geom"), py::arg("activation"), py::arg("keep_patches"));
+    py::gil_scoped_release nogil;
+    return plan_call("conv2d", [=] { return nn_conv2d(x, w, ptr(bp), g, act); });
+  }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("geom"), py::arg("activation"));
 
-  m.def("_conv2d_backward", [](const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, py::handle patches,
+  m.def("_conv2d_backward", [](const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y,
                                const std::vector<int64_t>& geom, Activation act, bool need_dx, bool need_dw,
                                bool need_db) {
-    const auto p = optional_tensor("conv2d backward", "patches", patches);
     const ConvGeom g = geom_of(geom);
     Tensor dx, dw, db;
     {
       py::gil_scoped_release nogil;
       std::tie(dx, dw, db) = plan_call("conv2d_backward", [=] {
         Tensor gx, gw, gb;
-        nn_conv2d_backward(dy, x, w, y, p ? *p : Tensor{}, g, act, need_dx, need_dw, need_db, &gx, &gw, &gb);
+        nn_conv2d_backward(dy, x, w, y, g, act, need_dx, need_dw, need_db, &gx, &gw, &gb);
         return std::make_tuple(gx, gw, gb);
       });
     }

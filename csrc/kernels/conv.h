@@ -22,13 +22,14 @@ namespace pynn {
 // GEMM per group multiplies them by the kernel viewed as (KH*KW*C/G, F) with
 // the bias and the activation in its epilogue, as the dense layer does (Note
 // [Dense layer]). A 1x1 kernel with stride 1 and no padding reads x itself as
-// the patches (no copy) when x's rows are contiguous.
+// the patches (no copy) when x is contiguous. Both run a block of images at a
+// time (Note [Convolution blocks] in conv.cpp), so the patches stay in cache.
 //
-// Backward from dz (dy with the activation's derivative folded in, from y):
-// dW = patches^T dz (the forward's patches kept, or im2col again), db the sum of
-// dz over positions, and dx = col2im(dz W^T): each row of the product is added
-// back into the inputs its position read, one image per thread so the
-// overlapping windows never race.
+// Backward from dz (dy with the activation's derivative folded in, from y, in
+// the same pass that sums db): dW = patches^T dz with the patches made again
+// (cheaper than keeping them: x is KH*KW times smaller), and dx = col2im(dz
+// W^T): each row of the product is added back into the inputs its position
+// read; a block holds whole images, so the overlapping windows never race.
 //
 // The three linear maps conv (x, W -> y), input_grad (dz, W -> dx) and
 // kernel_grad (x, dz -> dW) are each other's gradients, so the tape builds
@@ -40,17 +41,13 @@ struct ConvGeom {
   int64_t oh = 0, ow = 0;  // output size
 };
 
-// y = act(conv(x, w) + b); act is linear, relu, sigmoid or tanh. When patches
-// is not null it receives the im2col matrix (N*OH*OW, G*KH*KW*C/G), or x's rows
-// viewed as it on the 1x1 path, for the backward.
-Tensor nn_conv2d(const Tensor& x, const Tensor& w, const Tensor* b, const ConvGeom& g, Activation act,
-                 Tensor* patches);
+// y = act(conv(x, w) + b); act is linear, relu, sigmoid or tanh.
+Tensor nn_conv2d(const Tensor& x, const Tensor& w, const Tensor* b, const ConvGeom& g, Activation act);
 
-// The gradients of nn_conv2d from dy: dz = dy * act'(y), then those asked for.
-// patches: the forward's, or an empty tensor (then im2col runs again).
-void nn_conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, const Tensor& patches,
-                        const ConvGeom& g, Activation act, bool need_dx, bool need_dw, bool need_db, Tensor* dx,
-                        Tensor* dw, Tensor* db);
+// The gradients of nn_conv2d from dy: dz = dy * act'(y), then those asked for
+// (the patches are made again, block by block: Note [Convolution blocks]).
+void nn_conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& y, const ConvGeom& g,
+                        Activation act, bool need_dx, bool need_dw, bool need_db, Tensor* dx, Tensor* dw, Tensor* db);
 
 // dx (of shape x_shape, (N, H, W, C)) = the gradient of conv(x, w) for dz:
 // also the transposed convolution of dz.

@@ -1,6 +1,9 @@
 """Keras-style layers (Note [Layer contract] in base.py)."""
 
 from .base import KerasTensor, Layer, register
+from .convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Convolution1D, Convolution1DTranspose,
+                            Convolution2D, Convolution2DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
+                            SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, ReLU, Reshape, Softmax
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                       maximum, minimum, multiply, subtract)
@@ -11,6 +14,9 @@ __all__ = [
     "Flatten", "Reshape", "Dropout", "BatchNormalization", "get",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
+    "Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
+    "SeparableConv2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
+    "SeparableConvolution1D", "SeparableConvolution2D",
 ]
 
 

@@ -1,0 +1,375 @@
+"""Convolution layers with Keras 3's names, arguments and weights (Note [Convolution] in csrc/kernels/conv.h).
+
+Conv1D, Conv2D, their Transpose forms, DepthwiseConv1D/2D and SeparableConv1D/2D all
+run on pynn.ops' fused convolutions: the bias and relu / sigmoid / tanh go into the
+GEMM's epilogue, any other activation runs after.
+"""
+
+from .. import _conv, activations, initializers, ops
+from .base import Layer, register, shape_str
+
+_FUSED = {activations.linear: None, activations.relu: "relu", activations.tanh: "tanh",
+          activations.sigmoid: "sigmoid"}
+
+
+def _tuple(layer, what, value, rank, minimum=1):
+    try:
+        return _conv._ints(layer, what, value, rank, minimum)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
+
+
+def _padding(layer, padding, rank, allow_causal):
+    mode = padding.lower() if isinstance(padding, str) else padding
+    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
+    if mode not in allowed:
+        raise ValueError(f"{layer}: padding must be one of {allowed}, got {padding!r}")
+    return mode
+
+
+def _no_regularizers(layer, **given):
+    """Regularizers and constraints are not part of pynn yet: refuse them rather than ignore them."""
+    named = sorted(k for k, v in given.items() if v is not None)
+    if named:
+        raise NotImplementedError(f"{layer}: {', '.join(named)} are not implemented in pynn yet")
+
+
+class _BaseConv(Layer):
+    """What the convolution layers share: argument checks, the channel axis, the bias and the
+    activation (fused when it can be), output shapes and get_config."""
+
+    _rank = 2
+    _kind = "conv"  # "conv", "transpose", "depthwise", "separable"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        cls, rank = type(self).__name__, self._rank
+        _no_regularizers(cls, kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+                         bias_constraint=bias_constraint)
+        if filters is not None and (not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0):
+            raise ValueError(f"{cls}: filters must be a positive int, got {filters!r}")
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+            raise ValueError(f"{cls}: groups must be a positive int, got {groups!r}")
+        if filters is not None and filters % groups:
+            raise ValueError(f"{cls}: filters ({filters}) must be divisible by groups ({groups})")
+        self.filters, self.groups = filters, groups
+        self.kernel_size = _tuple(cls, "kernel_size", kernel_size, rank)
+        self.strides = _tuple(cls, "strides", strides, rank)
+        self.dilation_rate = _tuple(cls, "dilation_rate", dilation_rate, rank)
+        self.padding = _padding(cls, padding, rank, allow_causal=rank == 1 and self._kind == "conv")
+        self.data_format = _conv._data_format(cls, data_format)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{cls}: strides > 1 together with dilation_rate > 1 is not supported (as in Keras), "
+                             f"got strides={self.strides} and dilation_rate={self.dilation_rate}")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.bias = None
+
+    # ---- shapes ----
+    def _channels(self, input_shape):
+        return input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
+
+    def _check_input_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) != self._rank + 2:
+            raise ValueError(f"{self.name} ({type(self).__name__}): expected a {self._rank + 2}-D input, got shape "
+                             f"{shape_str(input_shape)}")
+        channels = self._channels(input_shape)
+        if channels is None:
+            raise ValueError(f"{self.name} ({type(self).__name__}): the channel axis of the input must be known, got "
+                             f"input shape {shape_str(input_shape)}")
+        return input_shape, channels
+
+    def _spatial(self, input_shape):
+        return input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
+
+    def _out_channels(self, channels):
+        return self.filters
+
+    def _out_spatial(self, spatial):
+        return [_conv.output_size(n, k, s, self.padding, d)
+                for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
+
+    def compute_output_shape(self, input_shape):
+        input_shape, channels = self._check_input_shape(input_shape)
+        out = self._out_spatial(self._spatial(input_shape))
+        if any(o is not None and o <= 0 for o in out):
+            raise ValueError(f"{self.name} ({type(self).__name__}): computed output size would be zero or negative "
+                             f"for input shape {shape_str(input_shape)}, kernel_size {self.kernel_size}, strides "
+                             f"{self.strides}, dilation_rate {self.dilation_rate}, padding {self.padding!r}")
+        f = self._out_channels(channels)
+        return ((input_shape[0],) + tuple(out) + (f,) if self.data_format == "channels_last"
+                else (input_shape[0], f) + tuple(out))
+
+    # ---- the call ----
+    def _fused(self):
+        """(the activation name the kernel fuses or None, whether the activation runs after)."""
+        if self.activation in _FUSED:
+            return _FUSED[self.activation], False
+        return None, True
+
+    def _finish(self, y, after):
+        return self.activation(y) if after else y
+
+    def get_config(self):
+        return dict(super().get_config(), filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
+                    padding=self.padding, data_format=self.data_format, dilation_rate=self.dilation_rate,
+                    groups=self.groups, activation=activations.serialize(self.activation), use_bias=self.use_bias,
+                    kernel_initializer=initializers.serialize(self.kernel_initializer),
+                    bias_initializer=initializers.serialize(self.bias_initializer), kernel_regularizer=None,
+                    bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None)
+
+
+class _Conv(_BaseConv):
+    def build(self, input_shape):
+        input_shape, channels = self._check_input_shape(input_shape)
+        if channels % self.groups:
+            raise ValueError(f"{self.name} ({type(self).__name__}): the input's {channels} channels (input shape "
+                             f"{shape_str(input_shape)}) are not divisible by groups={self.groups}")
+        self.compute_output_shape(input_shape)  # checks the output size
+        self.kernel = self.add_weight(self.kernel_size + (channels // self.groups, self.filters),
+                                      self.kernel_initializer, name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+
+    def call(self, inputs):
+        act, after = self._fused()
+        fn = ops.conv1d if self._rank == 1 else ops.conv2d
+        y = fn(inputs, self.kernel, self.bias, strides=self.strides, padding=self.padding,
+               dilation_rate=self.dilation_rate, data_format=self.data_format, activation=act)
+        return self._finish(y, after)
+
+
+@register
+class Conv1D(_Conv):
+    """1-D convolution over (batch, steps, channels) (channels_first: (batch, channels, steps)); kernel
+    (kernel_size, channels // groups, filters); padding "valid", "same" or "causal"."""
+
+    _rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
+                         use_bias, kernel_initializer, bias_initializer, **kwargs)
+
+
+@register
+class Conv2D(_Conv):
+    """2-D convolution over (batch, height, width, channels) (channels_first: (batch, channels, height,
+    width)); kernel (kh, kw, channels // groups, filters); padding "valid" or "same"."""
+
+    _rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
+                         use_bias, kernel_initializer, bias_initializer, **kwargs)
+
+
+class _ConvTranspose(_BaseConv):
+    _kind = "transpose"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
+                         kernel_initializer, bias_initializer, **kwargs)
+        cls = type(self).__name__
+        self.output_padding = (None if output_padding is None
+                               else _tuple(cls, "output_padding", output_padding, self._rank, minimum=0))
+        if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
+            raise ValueError(f"{cls}: output_padding {self.output_padding} must be smaller than strides "
+                             f"{self.strides}")
+
+    def _out_spatial(self, spatial):
+        out = []
+        for i, (n, k, s, d) in enumerate(zip(spatial, self.kernel_size, self.strides, self.dilation_rate)):
+            if n is None:
+                out.append(None)
+                continue
+            _, size = _conv._transpose_pads(type(self).__name__, self.padding, (n,), (k,), (s,), (d,),
+                                            None if self.output_padding is None else (self.output_padding[i],))
+            out.append(size[0])
+        return out
+
+    def build(self, input_shape):
+        input_shape, channels = self._check_input_shape(input_shape)
+        self.kernel = self.add_weight(self.kernel_size + (self.filters, channels), self.kernel_initializer,
+                                      name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+
+    def call(self, inputs):
+        fn = ops.conv1d_transpose if self._rank == 1 else ops.conv2d_transpose
+        y = fn(inputs, self.kernel, self.bias, strides=self.strides, padding=self.padding,
+               output_padding=self.output_padding, dilation_rate=self.dilation_rate, data_format=self.data_format)
+        return y if self.activation is activations.linear else self.activation(y)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["groups"]
+        return dict(config, output_padding=self.output_padding)
+
+
+@register
+class Conv1DTranspose(_ConvTranspose):
+    """The transposed 1-D convolution; kernel (kernel_size, filters, channels)."""
+
+    _rank = 1
+
+
+@register
+class Conv2DTranspose(_ConvTranspose):
+    """The transposed 2-D convolution (the gradient of Conv2D for its input): kernel (kh, kw, filters,
+    channels); output size (in - 1) * stride + max(kernel, stride) for "valid", in * stride for "same"."""
+
+    _rank = 2
+
+
+class _DepthwiseConv(_BaseConv):
+    _kind = "depthwise"
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+        _no_regularizers(type(self).__name__, depthwise_regularizer=depthwise_regularizer,
+                         depthwise_constraint=depthwise_constraint)
+        super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
+                         depthwise_initializer, bias_initializer, None, bias_regularizer, activity_regularizer, None,
+                         bias_constraint, **kwargs)
+        if not isinstance(depth_multiplier, int) or isinstance(depth_multiplier, bool) or depth_multiplier <= 0:
+            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got "
+                             f"{depth_multiplier!r}")
+        self.depth_multiplier = depth_multiplier
+
+    def _out_channels(self, channels):
+        return channels * self.depth_multiplier
+
+    def build(self, input_shape):
+        input_shape, channels = self._check_input_shape(input_shape)
+        self.compute_output_shape(input_shape)
+        self.kernel = self.add_weight(self.kernel_size + (channels, self.depth_multiplier), self.kernel_initializer,
+                                      name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((channels * self.depth_multiplier,), self.bias_initializer, name="bias")
+
+    def call(self, inputs):
+        act, after = self._fused()
+        x = inputs if self._rank == 2 else ops.expand_dims(inputs, 1 if self.data_format == "channels_last" else 2)
+        k = self.kernel if self._rank == 2 else ops.expand_dims(self.kernel, 0)
+        one = (1,) if self._rank == 1 else ()
+        y = ops.depthwise_conv2d(x, k, self.bias, strides=one + self.strides, padding=self.padding,
+                                 dilation_rate=one + self.dilation_rate, data_format=self.data_format, activation=act)
+        if self._rank == 1:
+            y = ops.squeeze(y, 1 if self.data_format == "channels_last" else 2)
+        return self._finish(y, after)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("filters", "groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+            del config[key]
+        return dict(config, depth_multiplier=self.depth_multiplier,
+                    depthwise_initializer=initializers.serialize(self.kernel_initializer), depthwise_regularizer=None,
+                    depthwise_constraint=None)
+
+
+@register
+class DepthwiseConv1D(_DepthwiseConv):
+    """Each channel convolved with its own depth_multiplier filters; kernel (kernel_size, channels,
+    depth_multiplier)."""
+
+    _rank = 1
+
+
+@register
+class DepthwiseConv2D(_DepthwiseConv):
+    """Each channel convolved with its own depth_multiplier filters; kernel (kh, kw, channels,
+    depth_multiplier); output channel c * depth_multiplier + m."""
+
+    _rank = 2
+
+
+class _SeparableConv(_BaseConv):
+    _kind = "separable"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+        _no_regularizers(type(self).__name__, depthwise_regularizer=depthwise_regularizer,
+                         pointwise_regularizer=pointwise_regularizer, depthwise_constraint=depthwise_constraint,
+                         pointwise_constraint=pointwise_constraint)
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
+                         depthwise_initializer, bias_initializer, None, bias_regularizer, activity_regularizer, None,
+                         bias_constraint, **kwargs)
+        if not isinstance(depth_multiplier, int) or isinstance(depth_multiplier, bool) or depth_multiplier <= 0:
+            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got "
+                             f"{depth_multiplier!r}")
+        self.depth_multiplier = depth_multiplier
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+
+    def build(self, input_shape):
+        input_shape, channels = self._check_input_shape(input_shape)
+        self.compute_output_shape(input_shape)
+        self.depthwise_kernel = self.add_weight(self.kernel_size + (channels, self.depth_multiplier),
+                                                self.kernel_initializer, name="depthwise_kernel")
+        self.pointwise_kernel = self.add_weight((1,) * self._rank + (channels * self.depth_multiplier, self.filters),
+                                                self.pointwise_initializer, name="pointwise_kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+
+    def call(self, inputs):
+        act, after = self._fused()
+        if self._rank == 2:
+            y = ops.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, self.bias,
+                                     strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate,
+                                     data_format=self.data_format, activation=act)
+        else:
+            axis = 1 if self.data_format == "channels_last" else 2
+            y = ops.separable_conv2d(ops.expand_dims(inputs, axis), ops.expand_dims(self.depthwise_kernel, 0),
+                                     ops.expand_dims(self.pointwise_kernel, 0), self.bias, strides=(1,) + self.strides,
+                                     padding=self.padding, dilation_rate=(1,) + self.dilation_rate,
+                                     data_format=self.data_format, activation=act)
+            y = ops.squeeze(y, axis)
+        return self._finish(y, after)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+            del config[key]
+        return dict(config, depth_multiplier=self.depth_multiplier,
+                    depthwise_initializer=initializers.serialize(self.kernel_initializer),
+                    pointwise_initializer=initializers.serialize(self.pointwise_initializer),
+                    depthwise_regularizer=None, pointwise_regularizer=None, depthwise_constraint=None,
+                    pointwise_constraint=None)
+
+
+@register
+class SeparableConv1D(_SeparableConv):
+    """A depthwise 1-D convolution then a pointwise (kernel size 1) one."""
+
+    _rank = 1
+
+
+@register
+class SeparableConv2D(_SeparableConv):
+    """A depthwise 2-D convolution (kernel (kh, kw, channels, depth_multiplier)) then a 1x1 one (kernel
+    (1, 1, channels * depth_multiplier, filters))."""
+
+    _rank = 2
+
+
+# Keras' aliases
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
