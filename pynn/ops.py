@@ -24,7 +24,7 @@ __all__ = [
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm",
+    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm", "pad",
 ]
 
 Tensor = _core.Tensor
@@ -804,3 +804,6 @@ def dropout(x, rate, key):
 
 def builtins_max(a, b):
     return a if a >= b else b
+
+
+from ._pad import pad  # noqa: E402  (built on the ops above)
