@@ -5,12 +5,17 @@ from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, ReLU, 
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                       maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization
+from .regularization import SpatialDropout1D, SpatialDropout2D
+from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
+                        ZeroPadding2D)
 
 __all__ = [
     "Layer", "KerasTensor", "register", "Input", "InputLayer", "Dense", "Activation", "ReLU", "Softmax",
     "Flatten", "Reshape", "Dropout", "BatchNormalization", "get",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
+    "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute",
+    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D",
 ]
 
 
