@@ -32,7 +32,7 @@ from .autograd import GradientTape, Variable, no_grad
 from .ops import (
     abs, add, argmax, argmin, broadcast_to, clip, concatenate, dense, divide, dot, equal, exp, expand_dims, greater,
     greater_equal, less, less_equal, log, log_softmax, max, maximum, mean, min, minimum, multiply,
-    negative, matmul, not_equal, power, relu, reshape, sigmoid, sigmoid_binary_cross_entropy, softmax,
+    negative, matmul, not_equal, pad, power, relu, reshape, sigmoid, sigmoid_binary_cross_entropy, softmax,
     softmax_cross_entropy, sqrt, square, squeeze, stack,
     subtract, sum, tanh, tensordot, transpose, where,
 )
@@ -67,7 +67,7 @@ __all__ = [
     # autograd
     "GradientTape", "Variable", "no_grad",
     # shapes
-    "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack",
+    "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "concatenate", "stack", "pad",
     # runtime
     "set_num_threads", "get_num_threads", "get_cpu_isa", "set_cpu_isa", "supported_cpu_isas",
     "memory_stats", "empty_cache", "AxisError",

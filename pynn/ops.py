@@ -24,7 +24,7 @@ __all__ = [
     "where", "clip", "sum", "mean", "max", "min", "argmax", "argmin",
     "reshape", "transpose", "expand_dims", "squeeze", "broadcast_to", "sum_to", "getitem",
     "matmul", "dot", "tensordot", "softmax", "log_softmax", "softmax_cross_entropy",
-    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm",
+    "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm", "pad",
     "conv", "depthwise_conv", "separable_conv", "conv_transpose", "conv1d", "conv2d", "depthwise_conv2d",
     "separable_conv2d", "conv1d_transpose", "conv2d_transpose",
 ]
@@ -811,3 +811,4 @@ def builtins_max(a, b):
 # Convolutions (Note [Convolution] in csrc/kernels/conv.h) live in their own module.
 from ._conv import (conv, conv1d, conv1d_transpose, conv2d, conv2d_transpose, conv_transpose,  # noqa: E402
                     depthwise_conv, depthwise_conv2d, separable_conv, separable_conv2d)
+from ._pad import pad  # noqa: E402  (built on the ops above)

@@ -182,16 +182,44 @@ class Softmax(Layer):
         return dict(super().get_config(), axis=self.axis)
 
 
+def standardize_data_format(op, data_format):
+    """"channels_last" (None: pynn's default image layout, as Keras' image_data_format()) or
+    "channels_first", in any case; another value is a ValueError naming the layer class `op`."""
+    if data_format is None:
+        return "channels_last"
+    value = data_format.lower() if isinstance(data_format, str) else data_format
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', got "
+                         f"{data_format!r}")
+    return value
+
+
 @register
 class Flatten(Layer):
-    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...), a view when the input is contiguous."""
+    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...), a view when the input is contiguous.
+    data_format="channels_first": (batch, channels, d1, ...) is read as Keras 3 does, with the
+    channels moved last before flattening, so the result matches the channels_last layout."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format("Flatten", data_format)
 
     def call(self, inputs):
+        if inputs.ndim < 1:
+            raise ValueError(f"{self.name} (Flatten): expects inputs with a batch axis, got a 0-d tensor")
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.transpose(inputs, (0,) + tuple(range(2, inputs.ndim)) + (1,))
         return ops.reshape(inputs, (inputs.shape[0], math.prod(inputs.shape[1:])))
 
     def compute_output_shape(self, input_shape):
+        input_shape = _single(self, input_shape)
+        if len(input_shape) < 1:
+            raise ValueError(f"{self.name} (Flatten): expects inputs with a batch axis, got shape ()")
         rest = input_shape[1:]
         return (input_shape[0], None if None in rest else math.prod(rest))
+
+    def get_config(self):
+        return dict(super().get_config(), data_format=self.data_format)
 
 
 @register
