@@ -347,6 +347,6 @@ def _format_per_unit(seconds, unit_name):
 
 def snake_case(name):
     """Keras' default object names from class names: MeanSquaredError -> mean_squared_error,
-    KLDivergence -> kl_divergence, ReLU -> re_lu."""
+    KLDivergence -> kl_divergence, ReLU -> re_lu, Conv2D -> conv2d."""
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
