@@ -10,5 +10,6 @@ PYBIND11_MODULE(_core, m) {
   pynn::bind_metrics(m);
   pynn::bind_norm(m);
   pynn::bind_plan(m);
+  pynn::bind_pool(m);
   pynn::bind_runtime(m);
 }
