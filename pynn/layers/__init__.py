@@ -5,13 +5,15 @@ from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, ReLU, 
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                       maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization
+from .pooling import *  # noqa: F401,F403 (MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ...)
+from .pooling import __all__ as _pooling_all
 
 __all__ = [
     "Layer", "KerasTensor", "register", "Input", "InputLayer", "Dense", "Activation", "ReLU", "Softmax",
     "Flatten", "Reshape", "Dropout", "BatchNormalization", "get",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
-]
+] + _pooling_all
 
 
 def get(class_name):
