@@ -27,6 +27,7 @@ __all__ = [
     "sigmoid_binary_cross_entropy", "dense", "activation", "dropout", "batch_norm", "pad",
     "conv", "depthwise_conv", "separable_conv", "conv_transpose", "conv1d", "conv2d", "depthwise_conv2d",
     "separable_conv2d", "conv1d_transpose", "conv2d_transpose",
+    "max_pool", "average_pool", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
 ]
 
 Tensor = _core.Tensor
@@ -802,6 +803,195 @@ def dropout(x, rate, key):
     if _recording():
         record(lambda g, ins, out, _: (dropout(g, rate, key),), (x,), y)
     return y
+
+
+# ---------------------------------------------------------------- pooling
+
+def _standardize_data_format(op, data_format):
+    """Keras' data_format: None means "channels_last"; else one of the two names (any case)."""
+    if data_format is None:
+        return "channels_last"
+    fmt = data_format.lower() if isinstance(data_format, str) else data_format
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    return fmt
+
+
+def _standardize_tuple(op, name, value, n):
+    """Keras' standardize_tuple: an int (repeated n times) or n ints, each positive."""
+    one_int = hasattr(type(value), "__index__") and getattr(value, "ndim", 0) == 0 and not isinstance(value, bool)
+    values = (value,) * n if one_int else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
+    if len(values) != n or any(isinstance(v, bool) or not hasattr(type(v), "__index__") for v in values):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    values = tuple(operator.index(v) for v in values)
+    if any(v <= 0 for v in values):
+        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
+    return values
+
+
+def _standardize_padding(op, padding):
+    p = padding.lower() if isinstance(padding, str) else padding
+    if p not in ("valid", "same"):
+        raise ValueError(f"{op}: padding must be 'valid' or 'same', got {padding!r}")
+    return p
+
+
+def _pool_extent(op, size, pool, stride, padding, shape):
+    """(output size, pad before, pad after) of one spatial axis, by Keras' (TensorFlow's) rules."""
+    if padding == "valid":
+        out = (size - pool) // stride + 1
+        if out <= 0:
+            raise ValueError(f"{op}: computed output size would be zero or negative: input shape {shape}, "
+                             f"pool_size {pool}, strides {stride}, padding 'valid' (the window is larger than "
+                             f"the input)")
+        return out, 0, 0
+    out = -(-size // stride)  # ceil
+    total = builtins_max((out - 1) * stride + pool - size, 0) if size else 0
+    return out, total // 2, total - total // 2
+
+
+def _to_nhwc(t, nd, fmt, views):
+    """A (N, L, C) / (N, C, L) or (N, H, W, C) / (N, C, H, W) tensor as an (N, H, W, C) view, H == 1 for 1-D.
+    views: (transpose, expand_dims, reshape) to make it with: _RAW_VIEWS, or the recorded ops."""
+    transpose_, expand_dims_, _ = views
+    if fmt == "channels_first":
+        t = transpose_(t, (0,) + tuple(range(2, nd)) + (1,))
+    return expand_dims_(t, 1) if nd == 3 else t
+
+
+def _from_nhwc(t, nd, fmt, views):
+    """The inverse of _to_nhwc: an (N, H, W, C) tensor in the caller's rank and data format."""
+    transpose_, _, reshape_ = views
+    if nd == 3:
+        t = reshape_(t, (t.shape[0], t.shape[2], t.shape[3]))
+    if fmt == "channels_first":
+        t = transpose_(t, (0, nd - 1) + tuple(range(1, nd - 1)))
+    return t
+
+
+# Views that record nothing (the forward records one node on the input itself).
+_RAW_VIEWS = (lambda t, axes: t._transpose(axes), lambda t, axis: t._expand_dims(axis),
+              lambda t, shape: t._reshape(shape))
+
+
+def _max_pool_grad(g4, argmax, shape4, code, geometry):
+    """dx (N, H, W, C) of max pooling: g4 given to each window's argmax (Note [Pooling]). Linear in g4; under an
+    outer tape its own gradient is the gather of the incoming gradient at the argmax."""
+    dx = _core._max_pool2d_backward(g4, argmax, shape4, code, geometry)
+    if _recording():
+        record(lambda h, ins, out, _: (_max_pool_gather(h, argmax, geometry),), (g4,), dx)
+    return dx
+
+
+def _max_pool_gather(h, argmax, geometry):
+    """h (N, H, W, C) at each window's argmax: the adjoint of _max_pool_grad."""
+    out = _core._max_pool2d_gather(h, argmax)
+    if _recording():
+        record(lambda g, ins, o, _: (_max_pool_grad(g, argmax, ins[0].shape, ins[0]._dtype_code, geometry),),
+               (h,), out)
+    return out
+
+
+def _avg_pool_grad(g4, shape4, code, geometry):
+    """dx (N, H, W, C) of average pooling: g4 / count spread over each window. Linear in g4; its own gradient is
+    average pooling of the incoming gradient."""
+    dx = _core._avg_pool2d_backward(g4, shape4, code, geometry)
+    if _recording():
+        record(lambda h, ins, out, _: (_avg_pool_nhwc(h, geometry),), (g4,), dx)
+    return dx
+
+
+def _avg_pool_nhwc(v, geometry):
+    y = _core._avg_pool2d(v, geometry)
+    if _recording():
+        record(lambda g, ins, out, _: (_avg_pool_grad(g, ins[0].shape, ins[0]._dtype_code, geometry),), (v,), y)
+    return y
+
+
+def _pool_backward(g, ins, y, attrs):
+    kind, argmax, shape4, geometry, nd, fmt = attrs
+    x = ins[0]
+    views = (transpose, expand_dims, reshape)  # recorded when an outer tape records this backward
+    g4 = _to_nhwc(_as_tensor(g, kind), nd, fmt, views)
+    if kind == "max_pool":
+        dx4 = _max_pool_grad(g4, argmax, shape4, x._dtype_code, geometry)
+    else:
+        dx4 = _avg_pool_grad(g4, shape4, x._dtype_code, geometry)
+    return (_from_nhwc(dx4, nd, fmt, views),)
+
+
+def _pool(kind, inputs, pool_size, strides, padding, data_format, rank=None):
+    """Max or average pooling (Note [Pooling] in csrc/kernels/pool.h) of a 3-D (1-D pooling) or 4-D (2-D
+    pooling) input with Keras 3's arguments; `rank` restricts the input's rank (the 1d / 2d aliases)."""
+    op = kind
+    x = _as_tensor(inputs, op)
+    if x.ndim not in ((3, 4) if rank is None else (rank,)):
+        want = "a 3-D (1-D pooling) or 4-D (2-D pooling)" if rank is None else f"a {rank}-D"
+        raise ValueError(f"{op}: expected {want} input (batch, spatial..., channels) or (batch, channels, "
+                         f"spatial...), got shape {x.shape}")
+    nd = x.ndim
+    n_spatial = nd - 2
+    pool = _standardize_tuple(op, "pool_size", pool_size, n_spatial)
+    stride = pool if strides is None else _standardize_tuple(op, "strides", strides, n_spatial)
+    padding = _standardize_padding(op, padding)
+    fmt = _standardize_data_format(op, data_format)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a float32 or float64 input, got {x.dtype.name}")
+    v = _to_nhwc(x, nd, fmt, _RAW_VIEWS)
+    if nd == 3:
+        pool, stride = (1,) + pool, (1,) + stride
+    (_, oh_top, oh_bottom), (_, ow_left, ow_right) = (
+        _pool_extent(op, v.shape[1 + i], pool[i], stride[i], padding, x.shape) for i in range(2))
+    geometry = pool + stride + (oh_top, oh_bottom, ow_left, ow_right)
+    if kind == "max_pool":
+        y4, argmax = _core._max_pool2d(v, geometry)
+    else:
+        y4, argmax = _core._avg_pool2d(v, geometry), None
+    y = _from_nhwc(y4, nd, fmt, _RAW_VIEWS)
+    if _recording():
+        record(_pool_backward, (x,), y, (kind, argmax, v.shape, geometry, nd, fmt))
+    return y
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Keras 3's ops.max_pool: the largest element of each window of a 3-D (batch, steps, channels) or 4-D
+    (batch, height, width, channels) input (channels second for data_format="channels_first").
+
+    pool_size and strides: an int or one per spatial axis (strides None: pool_size); padding "valid" (none)
+    or "same" (TensorFlow's: out = ceil(in / stride), padded positions never win). A NaN in a window gives
+    NaN. The gradient goes to each window's first largest element (Note [Pooling] in csrc/kernels/pool.h).
+    """
+    return _pool("max_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Keras 3's ops.average_pool: the mean of each window, with max_pool's arguments; with "same" padding a
+    window divides by the number of input elements it holds (padded positions do not count)."""
+    return _pool("average_pool", inputs, pool_size, strides, padding, data_format)
+
+
+def max_pool1d(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """max_pool of a 3-D input (batch, steps, channels)."""
+    return _pool("max_pool", inputs, pool_size, strides, padding, data_format, rank=3)
+
+
+def max_pool2d(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """max_pool of a 4-D input (batch, height, width, channels)."""
+    return _pool("max_pool", inputs, pool_size, strides, padding, data_format, rank=4)
+
+
+def avg_pool1d(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """average_pool of a 3-D input (batch, steps, channels)."""
+    return _pool("average_pool", inputs, pool_size, strides, padding, data_format, rank=3)
+
+
+def avg_pool2d(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """average_pool of a 4-D input (batch, height, width, channels)."""
+    return _pool("average_pool", inputs, pool_size, strides, padding, data_format, rank=4)
 
 
 def builtins_max(a, b):

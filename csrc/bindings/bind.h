@@ -14,6 +14,7 @@ void bind_metrics(py::module_& m);
 void bind_norm(py::module_& m);
 void bind_plan(py::module_& m);
 void bind_conv(py::module_& m);
+void bind_pool(py::module_& m);
 
 // Python reading a tensor's memory (the buffer protocol): while a step is
 // captured, reading a value that changes between replays fails the capture

@@ -11,5 +11,6 @@ PYBIND11_MODULE(_core, m) {
   pynn::bind_norm(m);
   pynn::bind_conv(m);
   pynn::bind_plan(m);
+  pynn::bind_pool(m);
   pynn::bind_runtime(m);
 }

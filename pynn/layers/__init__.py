@@ -11,6 +11,8 @@ from .normalization import BatchNormalization
 from .regularization import SpatialDropout1D, SpatialDropout2D
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
+from .pooling import *  # noqa: F401,F403 (MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ...)
+from .pooling import __all__ as _pooling_all
 
 __all__ = [
     "Layer", "KerasTensor", "register", "Input", "InputLayer", "Dense", "Activation", "ReLU", "Softmax",
@@ -22,7 +24,7 @@ __all__ = [
     "SeparableConvolution1D", "SeparableConvolution2D",
     "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute",
     "RepeatVector", "SpatialDropout1D", "SpatialDropout2D",
-]
+] + _pooling_all
 
 
 def get(class_name):
