@@ -12,7 +12,7 @@ output_padding) into the kernel's geometry: the pads before and the output size.
 
 import builtins
 
-from . import _core
+from . import _core, _spatial
 from .autograd import _state, record
 from .ops import _as_tensor, _recording, add, expand_dims, reshape, squeeze, sum, transpose
 
@@ -27,64 +27,28 @@ def _fused_act(activation):
     return _FUSED.get(activation.lower()) if isinstance(activation, str) else None
 
 
-def _ints(op, what, value, rank, minimum=1):
-    """value (an int or a sequence of `rank` ints, each >= minimum) as a tuple of rank ints."""
-    if isinstance(value, bool):
-        raise TypeError(f"{op}: {what} must be an int or a tuple of {rank} ints, got {value!r}")
-    items = (value,) * rank if isinstance(value, int) else value
-    try:
-        items = tuple(items)
-    except TypeError:
-        raise TypeError(f"{op}: {what} must be an int or a tuple of {rank} ints, got {value!r}") from None
-    if len(items) != rank or any(not isinstance(v, int) or isinstance(v, bool) for v in items):
-        raise ValueError(f"{op}: {what} must be an int or a tuple of {rank} ints, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ValueError(f"{op}: {what} must be >= {minimum}, got {value!r}")
-    return items
-
-
-def _data_format(op, data_format):
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
-    return data_format
-
-
-def _pads(op, padding, sizes, kernel, strides, dilation, input_shape, kernel_shape):
-    """The (before, output size) of each spatial axis for Keras' padding of a convolution."""
+def _pads(op, padding, sizes, kernel, strides, dilation, input_shape):
+    """The (pads before, output sizes) of a convolution's spatial axes for Keras' padding names
+    (_spatial.axis_extent) or explicit (before, after) pairs."""
     rank = len(sizes)
-    eff = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
     if isinstance(padding, str):
-        mode = padding.lower()
-        if mode == "causal" and rank != 1:
-            raise ValueError(f"{op}: padding='causal' is only for 1-D convolutions")
-        if mode == "valid":
-            pairs = [(0, 0)] * rank
-        elif mode == "same":
-            pairs = []
-            for n, e, s in zip(sizes, eff, strides):
-                total = builtins.max((-(-n // s) - 1) * s + e - n, 0)
-                pairs.append((total // 2, total - total // 2))
-        elif mode == "causal":
-            pairs = [(eff[0] - 1, 0)]
-        else:
-            raise ValueError(f"{op}: padding must be 'valid', 'same'{' or causal' if rank == 1 else ''} or explicit "
-                             f"pairs, got {padding!r}")
-    else:
-        try:
-            pairs = [tuple(p) for p in padding]
-        except TypeError:
-            raise ValueError(f"{op}: padding must be 'valid', 'same' or {rank} (before, after) pairs, "
-                             f"got {padding!r}") from None
-        if len(pairs) != rank or any(len(p) != 2 or any(not isinstance(v, int) or v < 0 for v in p) for p in pairs):
-            raise ValueError(f"{op}: padding must be 'valid', 'same' or {rank} (before, after) pairs of ints >= 0, "
-                             f"got {padding!r}")
-    out = [(n + b + a - e) // s + 1 for n, (b, a), e, s in zip(sizes, pairs, eff, strides)]
+        mode = _spatial.padding(op, padding, ("valid", "same", "causal") if rank == 1 else ("valid", "same"))
+        extents = [_spatial.axis_extent(op, n, k, s, mode, tuple(input_shape), d)
+                   for n, k, s, d in zip(sizes, kernel, strides, dilation)]
+        return [e[1] for e in extents], [e[0] for e in extents]
+    try:
+        pairs = [tuple(p) for p in padding]
+    except TypeError:
+        raise ValueError(f"{op}: padding must be 'valid', 'same' or {rank} (before, after) pairs, "
+                         f"got {padding!r}") from None
+    if len(pairs) != rank or any(len(p) != 2 or any(not isinstance(v, int) or v < 0 for v in p) for p in pairs):
+        raise ValueError(f"{op}: padding must be 'valid', 'same' or {rank} (before, after) pairs of ints >= 0, "
+                         f"got {padding!r}")
+    out = [(n + b + a - (k - 1) * d - 1) // s + 1 for n, (b, a), k, s, d in zip(sizes, pairs, kernel, strides, dilation)]
     if any(o <= 0 for o in out):
         raise ValueError(f"{op}: computed output size would be zero or negative: input shape {tuple(input_shape)}, "
-                         f"kernel shape {tuple(kernel_shape)}, strides {tuple(strides)}, dilation_rate "
-                         f"{tuple(dilation)}, padding {padding!r}")
+                         f"kernel {tuple(kernel)}, strides {tuple(strides)}, dilation_rate {tuple(dilation)}, "
+                         f"padding {padding!r}")
     return [b for b, _ in pairs], out
 
 
@@ -173,15 +137,15 @@ def _convolve(op, x, kernel, bias, strides, padding, dilation_rate, data_format,
     """The shared body of conv1d / conv2d / conv: checks, layout, geometry, one fused kernel call."""
     x, kernel = _as_tensor(x, op), _as_tensor(kernel, op)
     bias = None if bias is None else _as_tensor(bias, op)
-    data_format = _data_format(op, data_format)
+    data_format = _spatial.data_format(op, data_format)
     if x.ndim != rank + 2:
         raise ValueError(f"{op}: expected a {rank + 2}-D input (batch, {'spatial, ' * rank}channels), got shape "
                          f"{x.shape}")
     if kernel.ndim != rank + 2:
         raise ValueError(f"{op}: expected a {rank + 2}-D kernel ({'spatial, ' * rank}in_channels, filters), got shape "
                          f"{kernel.shape}")
-    strides = _ints(op, "strides", strides, rank)
-    dilation = _ints(op, "dilation_rate", dilation_rate, rank)
+    strides = _spatial.int_tuple(op, "strides", strides, rank)
+    dilation = _spatial.int_tuple(op, "dilation_rate", dilation_rate, rank)
     xl = x if data_format == "channels_last" else transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))
     channels = xl.shape[-1]
     if channels == 0 or kernel.shape[-2] == 0 or channels % kernel.shape[-2] or kernel.shape[-1] % (
@@ -189,7 +153,7 @@ def _convolve(op, x, kernel, bias, strides, padding, dilation_rate, data_format,
         raise ValueError(f"{op}: input of shape {x.shape} ({channels} channels) does not match the kernel of shape "
                          f"{kernel.shape}: in_channels must divide the input's channels, and the groups they make "
                          f"must divide the filters")
-    before, out = _pads(op, padding, xl.shape[1:-1], kernel.shape[:-2], strides, dilation, x.shape, kernel.shape)
+    before, out = _pads(op, padding, xl.shape[1:-1], kernel.shape[:-2], strides, dilation, x.shape)
     if rank == 1:
         xl, kernel = expand_dims(xl, 1), expand_dims(kernel, 0)
         strides, dilation, before, out = (1,) + strides, (1,) + dilation, [0] + before, [1] + out
@@ -243,7 +207,7 @@ def _depthwise_as_grouped(op, kernel, rank):
 
 def _depthwise(op, x, kernel, bias, strides, padding, dilation_rate, data_format, activation, rank):
     x = _as_tensor(x, op)
-    channels = x.shape[-1 if _data_format(op, data_format) == "channels_last" else 1] if x.ndim == rank + 2 else None
+    channels = x.shape[-1 if _spatial.data_format(op, data_format) == "channels_last" else 1] if x.ndim == rank + 2 else None
     k = _as_tensor(kernel, op)
     if channels is not None and k.ndim == rank + 2 and k.shape[-2] != channels:
         raise ValueError(f"{op}: the kernel of shape {k.shape} is for {k.shape[-2]} channels, the input of shape "
@@ -323,13 +287,13 @@ def _transpose_pads(op, padding, sizes, kernel, strides, dilation, output_paddin
 def _conv_transpose(op, x, kernel, bias, strides, padding, output_padding, dilation_rate, data_format, activation,
                     rank):
     x, kernel = _as_tensor(x, op), _as_tensor(kernel, op)
-    data_format = _data_format(op, data_format)
+    data_format = _spatial.data_format(op, data_format)
     if x.ndim != rank + 2 or kernel.ndim != rank + 2:
         raise ValueError(f"{op}: expected a {rank + 2}-D input and a {rank + 2}-D kernel ({'spatial, ' * rank}"
                          f"filters, in_channels), got {x.shape} and {kernel.shape}")
-    strides = _ints(op, "strides", strides, rank)
-    dilation = _ints(op, "dilation_rate", dilation_rate, rank)
-    outpad = None if output_padding is None else _ints(op, "output_padding", output_padding, rank, minimum=0)
+    strides = _spatial.int_tuple(op, "strides", strides, rank)
+    dilation = _spatial.int_tuple(op, "dilation_rate", dilation_rate, rank)
+    outpad = None if output_padding is None else _spatial.int_tuple(op, "output_padding", output_padding, rank, minimum=0)
     if outpad is not None and any(p >= s for p, s in zip(outpad, strides)):
         raise ValueError(f"{op}: output_padding {outpad} must be smaller than strides {strides}")
     xl = x if data_format == "channels_last" else transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))
@@ -376,14 +340,3 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         raise ValueError(f"conv_transpose: expected a 3-D or 4-D input, got shape {inputs.shape}")
     return _conv_transpose("conv_transpose", inputs, kernel, None, strides, padding, output_padding, dilation_rate,
                            data_format, None, rank)
-
-
-def output_size(n, kernel, stride, padding, dilation):
-    """The output length of a convolution along one axis (None stays None), Keras' rule."""
-    if n is None:
-        return None
-    e = (kernel - 1) * dilation + 1
-    if padding in ("same", "causal"):
-        return -(-n // stride)
-    return builtins.max((n - e) // stride + 1, 0)
-

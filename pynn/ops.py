@@ -14,7 +14,7 @@ an op writes in place and is not recorded.
 import builtins
 import operator
 
-from . import _core
+from . import _core, _spatial
 from .autograd import _state, record
 
 __all__ = [
@@ -807,53 +807,6 @@ def dropout(x, rate, key):
 
 # ---------------------------------------------------------------- pooling
 
-def _standardize_data_format(op, data_format):
-    """Keras' data_format: None means "channels_last"; else one of the two names (any case)."""
-    if data_format is None:
-        return "channels_last"
-    fmt = data_format.lower() if isinstance(data_format, str) else data_format
-    if fmt not in ("channels_last", "channels_first"):
-        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
-    return fmt
-
-
-def _standardize_tuple(op, name, value, n):
-    """Keras' standardize_tuple: an int (repeated n times) or n ints, each positive."""
-    one_int = hasattr(type(value), "__index__") and getattr(value, "ndim", 0) == 0 and not isinstance(value, bool)
-    values = (value,) * n if one_int else value
-    try:
-        values = tuple(values)
-    except TypeError:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
-    if len(values) != n or any(isinstance(v, bool) or not hasattr(type(v), "__index__") for v in values):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    values = tuple(operator.index(v) for v in values)
-    if any(v <= 0 for v in values):
-        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
-    return values
-
-
-def _standardize_padding(op, padding):
-    p = padding.lower() if isinstance(padding, str) else padding
-    if p not in ("valid", "same"):
-        raise ValueError(f"{op}: padding must be 'valid' or 'same', got {padding!r}")
-    return p
-
-
-def _pool_extent(op, size, pool, stride, padding, shape):
-    """(output size, pad before, pad after) of one spatial axis, by Keras' (TensorFlow's) rules."""
-    if padding == "valid":
-        out = (size - pool) // stride + 1
-        if out <= 0:
-            raise ValueError(f"{op}: computed output size would be zero or negative: input shape {shape}, "
-                             f"pool_size {pool}, strides {stride}, padding 'valid' (the window is larger than "
-                             f"the input)")
-        return out, 0, 0
-    out = -(-size // stride)  # ceil
-    total = builtins_max((out - 1) * stride + pool - size, 0) if size else 0
-    return out, total // 2, total - total // 2
-
-
 def _to_nhwc(t, nd, fmt, views):
     """A (N, L, C) / (N, C, L) or (N, H, W, C) / (N, C, H, W) tensor as an (N, H, W, C) view, H == 1 for 1-D.
     views: (transpose, expand_dims, reshape) to make it with: _RAW_VIEWS, or the recorded ops."""
@@ -935,17 +888,17 @@ def _pool(kind, inputs, pool_size, strides, padding, data_format, rank=None):
                          f"spatial...), got shape {x.shape}")
     nd = x.ndim
     n_spatial = nd - 2
-    pool = _standardize_tuple(op, "pool_size", pool_size, n_spatial)
-    stride = pool if strides is None else _standardize_tuple(op, "strides", strides, n_spatial)
-    padding = _standardize_padding(op, padding)
-    fmt = _standardize_data_format(op, data_format)
+    pool = _spatial.int_tuple(op, "pool_size", pool_size, n_spatial)
+    stride = pool if strides is None else _spatial.int_tuple(op, "strides", strides, n_spatial)
+    padding = _spatial.padding(op, padding)
+    fmt = _spatial.data_format(op, data_format)
     if not x.dtype.is_floating_point:
         raise TypeError(f"{op}: expected a float32 or float64 input, got {x.dtype.name}")
     v = _to_nhwc(x, nd, fmt, _RAW_VIEWS)
     if nd == 3:
         pool, stride = (1,) + pool, (1,) + stride
     (_, oh_top, oh_bottom), (_, ow_left, ow_right) = (
-        _pool_extent(op, v.shape[1 + i], pool[i], stride[i], padding, x.shape) for i in range(2))
+        _spatial.axis_extent(op, v.shape[1 + i], pool[i], stride[i], padding, x.shape) for i in range(2))
     geometry = pool + stride + (oh_top, oh_bottom, ow_left, ow_right)
     if kind == "max_pool":
         y4, argmax = _core._max_pool2d(v, geometry)

@@ -5,26 +5,11 @@ run on pynn.ops' fused convolutions: the bias and relu / sigmoid / tanh go into 
 GEMM's epilogue, any other activation runs after.
 """
 
-from .. import _conv, activations, initializers, ops
+from .. import _conv, _spatial, activations, initializers, ops
 from .base import Layer, register, shape_str
 
 _FUSED = {activations.linear: None, activations.relu: "relu", activations.tanh: "tanh",
           activations.sigmoid: "sigmoid"}
-
-
-def _tuple(layer, what, value, rank, minimum=1):
-    try:
-        return _conv._ints(layer, what, value, rank, minimum)
-    except TypeError as e:
-        raise ValueError(str(e)) from None
-
-
-def _padding(layer, padding, rank, allow_causal):
-    mode = padding.lower() if isinstance(padding, str) else padding
-    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
-    if mode not in allowed:
-        raise ValueError(f"{layer}: padding must be one of {allowed}, got {padding!r}")
-    return mode
 
 
 def _no_regularizers(layer, **given):
@@ -57,11 +42,12 @@ class _BaseConv(Layer):
         if filters is not None and filters % groups:
             raise ValueError(f"{cls}: filters ({filters}) must be divisible by groups ({groups})")
         self.filters, self.groups = filters, groups
-        self.kernel_size = _tuple(cls, "kernel_size", kernel_size, rank)
-        self.strides = _tuple(cls, "strides", strides, rank)
-        self.dilation_rate = _tuple(cls, "dilation_rate", dilation_rate, rank)
-        self.padding = _padding(cls, padding, rank, allow_causal=rank == 1 and self._kind == "conv")
-        self.data_format = _conv._data_format(cls, data_format)
+        self.kernel_size = _spatial.int_tuple(cls, "kernel_size", kernel_size, rank)
+        self.strides = _spatial.int_tuple(cls, "strides", strides, rank)
+        self.dilation_rate = _spatial.int_tuple(cls, "dilation_rate", dilation_rate, rank)
+        self.padding = _spatial.padding(cls, padding, ("valid", "same", "causal") if rank == 1 and self._kind == "conv"
+                                        else ("valid", "same"))
+        self.data_format = _spatial.data_format(cls, data_format)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"{cls}: strides > 1 together with dilation_rate > 1 is not supported (as in Keras), "
                              f"got strides={self.strides} and dilation_rate={self.dilation_rate}")
@@ -92,17 +78,14 @@ class _BaseConv(Layer):
     def _out_channels(self, channels):
         return self.filters
 
-    def _out_spatial(self, spatial):
-        return [_conv.output_size(n, k, s, self.padding, d)
+    def _out_spatial(self, spatial, input_shape):
+        op = f"{self.name} ({type(self).__name__})"
+        return [None if n is None else _spatial.axis_extent(op, n, k, s, self.padding, shape_str(input_shape), d)[0]
                 for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)]
 
     def compute_output_shape(self, input_shape):
         input_shape, channels = self._check_input_shape(input_shape)
-        out = self._out_spatial(self._spatial(input_shape))
-        if any(o is not None and o <= 0 for o in out):
-            raise ValueError(f"{self.name} ({type(self).__name__}): computed output size would be zero or negative "
-                             f"for input shape {shape_str(input_shape)}, kernel_size {self.kernel_size}, strides "
-                             f"{self.strides}, dilation_rate {self.dilation_rate}, padding {self.padding!r}")
+        out = self._out_spatial(self._spatial(input_shape), input_shape)
         f = self._out_channels(channels)
         return ((input_shape[0],) + tuple(out) + (f,) if self.data_format == "channels_last"
                 else (input_shape[0], f) + tuple(out))
@@ -184,12 +167,12 @@ class _ConvTranspose(_BaseConv):
                          kernel_initializer, bias_initializer, **kwargs)
         cls = type(self).__name__
         self.output_padding = (None if output_padding is None
-                               else _tuple(cls, "output_padding", output_padding, self._rank, minimum=0))
+                               else _spatial.int_tuple(cls, "output_padding", output_padding, self._rank, minimum=0))
         if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"{cls}: output_padding {self.output_padding} must be smaller than strides "
                              f"{self.strides}")
 
-    def _out_spatial(self, spatial):
+    def _out_spatial(self, spatial, input_shape):
         out = []
         for i, (n, k, s, d) in enumerate(zip(spatial, self.kernel_size, self.strides, self.dilation_rate)):
             if n is None:

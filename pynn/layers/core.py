@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .. import _capture, _core, activations, initializers, ops
+from .. import _capture, _core, _spatial, activations, initializers, ops
 from .. import random as _random
 from ..dtypes import as_dtype
 from ..tensor import from_numpy
@@ -182,18 +182,6 @@ class Softmax(Layer):
         return dict(super().get_config(), axis=self.axis)
 
 
-def standardize_data_format(op, data_format):
-    """"channels_last" (None: pynn's default image layout, as Keras' image_data_format()) or
-    "channels_first", in any case; another value is a ValueError naming the layer class `op`."""
-    if data_format is None:
-        return "channels_last"
-    value = data_format.lower() if isinstance(data_format, str) else data_format
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', got "
-                         f"{data_format!r}")
-    return value
-
-
 @register
 class Flatten(Layer):
     """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...), a view when the input is contiguous.
@@ -202,7 +190,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format("Flatten", data_format)
+        self.data_format = _spatial.data_format("Flatten", data_format)
 
     def call(self, inputs):
         if inputs.ndim < 1:

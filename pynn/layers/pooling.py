@@ -2,7 +2,7 @@
 csrc/kernels/pool.h), GlobalMaxPooling1D/2D and GlobalAveragePooling1D/2D (reductions over the spatial axes),
 with Keras' short names MaxPool2D, AvgPool2D, GlobalAvgPool2D, ..."""
 
-from .. import ops
+from .. import _spatial, ops
 from .base import Layer, register, shape_str
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
@@ -27,11 +27,11 @@ class _Pooling(Layer):
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         op = type(self).__name__
-        self.pool_size = ops._standardize_tuple(op, "pool_size", pool_size, self._dims)
-        self.strides = self.pool_size if strides is None else ops._standardize_tuple(op, "strides", strides,
+        self.pool_size = _spatial.int_tuple(op, "pool_size", pool_size, self._dims)
+        self.strides = self.pool_size if strides is None else _spatial.int_tuple(op, "strides", strides,
                                                                                      self._dims)
-        self.padding = ops._standardize_padding(op, padding)
-        self.data_format = ops._standardize_data_format(op, data_format)
+        self.padding = _spatial.padding(op, padding)
+        self.data_format = _spatial.data_format(op, data_format)
         self.built = True
 
     def call(self, inputs):
@@ -47,7 +47,7 @@ class _Pooling(Layer):
         for i in range(self._dims):
             size = shape[first + i]
             if size is not None:
-                out[first + i] = ops._pool_extent(f"{self.name} ({type(self).__name__})", size, self.pool_size[i],
+                out[first + i] = _spatial.axis_extent(f"{self.name} ({type(self).__name__})", size, self.pool_size[i],
                                                   self.strides[i], self.padding, shape_str(shape))[0]
         return tuple(out)
 
@@ -113,7 +113,7 @@ class _GlobalPooling(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = ops._standardize_data_format(type(self).__name__, data_format)
+        self.data_format = _spatial.data_format(type(self).__name__, data_format)
         self.keepdims = bool(keepdims)
         self.built = True
 

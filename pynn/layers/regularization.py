@@ -5,8 +5,9 @@ They are Dropout with one mask value per (sample, channel), shared along the spa
 csrc/kernels/nn.cpp), so a captured step redraws it per replay as Dropout does.
 """
 
+from .. import _spatial
 from .base import Layer, register, shape_str
-from .core import Dropout, _single, standardize_data_format
+from .core import Dropout, _single
 
 __all__ = ["SpatialDropout1D", "SpatialDropout2D"]
 
@@ -67,7 +68,7 @@ class SpatialDropout2D(_SpatialDropout):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        self.data_format = standardize_data_format("SpatialDropout2D", data_format)
+        self.data_format = _spatial.data_format("SpatialDropout2D", data_format)
         self.noise_shape = (None, None, 1, 1) if self.data_format == "channels_first" else (None, 1, 1, None)
 
     def _layout(self):

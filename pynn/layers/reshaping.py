@@ -12,10 +12,10 @@ import operator
 
 import numpy as np
 
-from .. import _core, ops
+from .. import _core, _spatial, ops
 from ..autograd import record
 from .base import Layer, register, shape_str
-from .core import _single, standardize_data_format
+from .core import _single
 
 __all__ = ["ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
            "Permute", "RepeatVector"]
@@ -129,7 +129,7 @@ class ZeroPadding1D(_ZeroPadding):
 
     def __init__(self, padding=1, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format("ZeroPadding1D", data_format)
+        self.data_format = _spatial.data_format("ZeroPadding1D", data_format)
         self.padding = _int_tuple("ZeroPadding1D", "padding", padding, 2, True)
 
 
@@ -142,7 +142,7 @@ class ZeroPadding2D(_ZeroPadding):
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format("ZeroPadding2D", data_format)
+        self.data_format = _spatial.data_format("ZeroPadding2D", data_format)
         self.padding = _pairs_2d("ZeroPadding2D", "padding", padding)
 
 
@@ -200,7 +200,7 @@ class Cropping2D(Layer):
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format("Cropping2D", data_format)
+        self.data_format = _spatial.data_format("Cropping2D", data_format)
         self.cropping = _pairs_2d("Cropping2D", "cropping", cropping)
 
     def compute_output_shape(self, input_shape):
@@ -323,7 +323,7 @@ class UpSampling2D(Layer):
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
-        self.data_format = standardize_data_format("UpSampling2D", data_format)
+        self.data_format = _spatial.data_format("UpSampling2D", data_format)
         self.size = _int_tuple("UpSampling2D", "size", size, 2, False)
         if not isinstance(interpolation, str):
             raise TypeError(f"UpSampling2D: interpolation must be a string, got "
