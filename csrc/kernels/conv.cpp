@@ -73,6 +73,8 @@ void im2col(const Tensor& x, const ConvSizes& s, const ConvGeom& g, int64_t r0, 
   const int64_t xs0 = x.strides[0], xs1 = x.strides[1], xs2 = x.strides[2], xs3 = x.strides[3];
   const char* base = x.data();
   const bool unit_c = xs3 == e;
+  // One group, no dilation along W and rows of x contiguous over (W, C): a kernel row's taps are adjacent.
+  const bool spans = s.groups == 1 && g.dw == 1 && unit_c && xs2 == s.c * e;
   parallel_for(r1 - r0, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(gk, 1)), [&](int64_t a, int64_t b) {
     int64_t r = r0 + a;
     int64_t n = r / (g.oh * g.ow), oy = r / g.ow % g.oh, ox = r % g.ow;  // stepped below, no more divisions
@@ -80,6 +82,14 @@ void im2col(const Tensor& x, const ConvSizes& s, const ConvGeom& g, int64_t r0, 
       T* row = out + (r - r0) * gk;
       for (int64_t i = 0; i < s.kh; ++i) {
         const int64_t iy = oy * g.sh - g.pt + i * g.dh;
+        const int64_t ix0 = ox * g.sw - g.pl;
+        if (spans && iy >= 0 && iy < s.h && ix0 >= 0 && ix0 + s.kw <= s.w) {
+          // The kernel row's taps are one run of KW * C inputs (Note [Convolution]: the (i, j, c) order).
+          const T* __restrict src = reinterpret_cast<const T*>(base + n * xs0 + iy * xs1 + ix0 * xs2);
+          T* __restrict dst = row + i * s.kw * s.c;
+          for (int64_t q = 0; q < s.kw * s.c; ++q) dst[q] = src[q];
+          continue;
+        }
         for (int64_t j = 0; j < s.kw; ++j) {
           const int64_t ix = ox * g.sw - g.pl + j * g.dw;
           T* dst = row + (i * s.kw + j) * s.cg;
@@ -114,6 +124,7 @@ void im2col(const Tensor& x, const ConvSizes& s, const ConvGeom& g, int64_t r0, 
 template <class T>
 void col2im(const T* cols, const ConvSizes& s, const ConvGeom& g, int64_t n0, int64_t n1, const Tensor& dx) {
   const int64_t gk = s.groups * s.k, image = s.h * s.w * s.c;
+  const bool spans = s.groups == 1 && g.dw == 1;
   T* out = reinterpret_cast<T*>(dx.data());
   for (int64_t n = n0; n < n1; ++n) {
     T* img = out + n * image;
@@ -124,6 +135,13 @@ void col2im(const T* cols, const ConvSizes& s, const ConvGeom& g, int64_t n0, in
         for (int64_t i = 0; i < s.kh; ++i) {
           const int64_t iy = oy * g.sh - g.pt + i * g.dh;
           if (iy < 0 || iy >= s.h) continue;
+          const int64_t ix0 = ox * g.sw - g.pl;
+          if (spans && ix0 >= 0 && ix0 + s.kw <= s.w) {  // the kernel row's taps are one run, as in im2col
+            T* __restrict d = img + (iy * s.w + ix0) * s.c;
+            const T* __restrict src = row + i * s.kw * s.c;
+            for (int64_t q = 0; q < s.kw * s.c; ++q) d[q] += src[q];
+            continue;
+          }
           for (int64_t j = 0; j < s.kw; ++j) {
             const int64_t ix = ox * g.sw - g.pl + j * g.dw;
             if (ix < 0 || ix >= s.w) continue;
