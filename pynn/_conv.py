@@ -33,7 +33,7 @@ def _pads(op, padding, sizes, kernel, strides, dilation, input_shape):
     rank = len(sizes)
     if isinstance(padding, str):
         mode = _spatial.padding(op, padding, ("valid", "same", "causal") if rank == 1 else ("valid", "same"))
-        extents = [_spatial.axis_extent(op, n, k, s, mode, tuple(input_shape), d)
+        extents = [_spatial.axis_extent(op, n, k, s, mode, input_shape, d)
                    for n, k, s, d in zip(sizes, kernel, strides, dilation)]
         return [e[1] for e in extents], [e[0] for e in extents]
     try:
@@ -46,7 +46,7 @@ def _pads(op, padding, sizes, kernel, strides, dilation, input_shape):
                          f"got {padding!r}")
     out = [(n + b + a - (k - 1) * d - 1) // s + 1 for n, (b, a), k, s, d in zip(sizes, pairs, kernel, strides, dilation)]
     if any(o <= 0 for o in out):
-        raise ValueError(f"{op}: computed output size would be zero or negative: input shape {tuple(input_shape)}, "
+        raise ValueError(f"{op}: computed output size would be zero or negative: input shape {input_shape}, "
                          f"kernel {tuple(kernel)}, strides {tuple(strides)}, dilation_rate {tuple(dilation)}, "
                          f"padding {padding!r}")
     return [b for b, _ in pairs], out
@@ -142,8 +142,8 @@ def _convolve(op, x, kernel, bias, strides, padding, dilation_rate, data_format,
         raise ValueError(f"{op}: expected a {rank + 2}-D input (batch, {'spatial, ' * rank}channels), got shape "
                          f"{x.shape}")
     if kernel.ndim != rank + 2:
-        raise ValueError(f"{op}: expected a {rank + 2}-D kernel ({'spatial, ' * rank}in_channels, filters), got shape "
-                         f"{kernel.shape}")
+        raise ValueError(f"{op}: expected a {rank + 2}-D kernel ({'spatial, ' * rank}in_channels, filters) for the "
+                         f"input of shape {x.shape}, got kernel shape {kernel.shape}")
     strides = _spatial.int_tuple(op, "strides", strides, rank)
     dilation = _spatial.int_tuple(op, "dilation_rate", dilation_rate, rank)
     xl = x if data_format == "channels_last" else transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))
@@ -153,7 +153,8 @@ def _convolve(op, x, kernel, bias, strides, padding, dilation_rate, data_format,
         raise ValueError(f"{op}: input of shape {x.shape} ({channels} channels) does not match the kernel of shape "
                          f"{kernel.shape}: in_channels must divide the input's channels, and the groups they make "
                          f"must divide the filters")
-    before, out = _pads(op, padding, xl.shape[1:-1], kernel.shape[:-2], strides, dilation, x.shape)
+    before, out = _pads(op, padding, xl.shape[1:-1], kernel.shape[:-2], strides, dilation,
+                        f"{x.shape} with kernel shape {kernel.shape}")
     if rank == 1:
         xl, kernel = expand_dims(xl, 1), expand_dims(kernel, 0)
         strides, dilation, before, out = (1,) + strides, (1,) + dilation, [0] + before, [1] + out
@@ -288,6 +289,8 @@ def _conv_transpose(op, x, kernel, bias, strides, padding, output_padding, dilat
                     rank):
     x, kernel = _as_tensor(x, op), _as_tensor(kernel, op)
     data_format = _spatial.data_format(op, data_format)
+    if not (x.dtype.is_floating_point and kernel.dtype == x.dtype):
+        raise TypeError(f"{op}: input and kernel must share a float dtype, got {x.dtype.name} and {kernel.dtype.name}")
     if x.ndim != rank + 2 or kernel.ndim != rank + 2:
         raise ValueError(f"{op}: expected a {rank + 2}-D input and a {rank + 2}-D kernel ({'spatial, ' * rank}"
                          f"filters, in_channels), got {x.shape} and {kernel.shape}")

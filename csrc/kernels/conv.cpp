@@ -264,7 +264,10 @@ void conv_backward_blocks(const Tensor& dy, const Tensor* y, const Tensor& x, co
       1, std::min<int64_t>(bl.count, need_dw ? kPartialBudget / std::max<int64_t>(1, s.k * s.f) : bl.count));
   Tensor dw_parts = need_dw ? tensor_empty(Dims{parts, s.k, s.f}, dt) : Tensor{};
   std::vector<double> db_parts(need_db ? static_cast<size_t>(parts * s.f) : 0, 0.0);
+  // The results first: what is allocated inside the AllocScratch scope below is not handed back on replay.
   if (need_dx) *dx = tensor_empty(x.shape, dt);
+  if (need_dw) *dw = tensor_empty(w_shape, dt);
+  if (need_db) *db = tensor_empty(Dims{s.f}, dt);
   const bool fold = act != Activation::linear;
   const int64_t workers = unit_workers(parts);
   AllocScratch scratch;  // per worker (Note [Captured allocations])
@@ -313,7 +316,6 @@ void conv_backward_blocks(const Tensor& dy, const Tensor* y, const Tensor& x, co
     }
   });
   if (need_db) {
-    *db = tensor_empty(Dims{s.f}, dt);
     T* o = reinterpret_cast<T*>(db->data());
     for (int64_t c = 0; c < s.f; ++c) {
       double acc = 0;
@@ -322,7 +324,6 @@ void conv_backward_blocks(const Tensor& dy, const Tensor* y, const Tensor& x, co
     }
   }
   if (need_dw) {
-    *dw = tensor_empty(w_shape, dt);
     const int64_t kf = s.k * s.f;
     const T* src = reinterpret_cast<const T*>(dw_parts.data());
     T* o = reinterpret_cast<T*>(dw->data());
@@ -398,6 +399,7 @@ void conv_backward(const char* op, const Tensor& dy, const Tensor* y, const Tens
                    Tensor* dx, Tensor* dw, Tensor* db, const Dims& w_shape) {
   const Dims want{s.n, g.oh, g.ow, s.f};
   PYNN_CHECK(dy.shape == want, op, ": gradient of shape ", dy.shape, " does not match the output shape ", want);
+  PYNN_CHECK_KIND(TypeError, is_float(dy.dtype), op, ": expected a float gradient, got ", dtype_name(dy.dtype));
   const Tensor dyc = ew_contiguous(as_dtype(dy, x.dtype));
   const Tensor dy2 = view2d(dyc, 0, s.rows, s.f, s.f, 1);
   dispatch_dtype(x.dtype, [&](auto tag) {
