@@ -214,7 +214,10 @@ void dz_rows(const T* dy, const T* y, T* dz, int64_t r0, int64_t r1, int64_t f, 
     T* __restrict d = dz + (r - r0) * f;
     switch (act) {
       case Activation::relu:
-        for (int64_t c = 0; c < f; ++c) d[c] = o[c] > T(0) ? a[c] : T(0);
+        for (int64_t c = 0; c < f; ++c) {
+          const T g = a[c];  // loaded either way, so the select vectorises
+          d[c] = o[c] > T(0) ? g : T(0);
+        }
         break;
       case Activation::sigmoid:
         for (int64_t c = 0; c < f; ++c) d[c] = a[c] * (o[c] * (T(1) - o[c]));
