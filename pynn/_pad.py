@@ -20,6 +20,7 @@ repeated (period 2n); reflect mirrors about the edge (period 2n - 2; an axis of 
 """
 
 import builtins
+import math
 
 import numpy as np
 
@@ -73,6 +74,9 @@ def _pairs(value, ndim, what, as_index):
     return pairs
 
 
+_MAX_BYTES = 2 ** 62  # larger results are refused before any piece is made, as NumPy refuses the array
+
+
 def _source(mode, j, n):
     """The index of the input along an axis of length n that fills padded position j."""
     if mode == "edge" or n == 1:  # an axis of one element extends with it in every mode
@@ -115,8 +119,35 @@ def _piece(y, axis, run):
     return getitem(y, lead + (slice(start, None if stop < 0 else stop, step),))
 
 
+def _periodic(y, axis, before, after, mode):
+    """wrap, reflect and symmetric padding far wider than the axis: the padded axis is a window of the
+    tiling of one period (x, then x reversed for reflect / symmetric), the tiling built by doubling, so
+    the pieces are O(log(width / n)) and not O(width / n)."""
+    n = y.shape[axis]
+    lead = (slice(None),) * axis
+    if mode == "wrap":
+        period = y
+    elif mode == "symmetric":
+        period = concatenate([y, getitem(y, lead + (slice(None, None, -1),))], axis=axis)
+    else:  # reflect: x then x reversed without its ends
+        period = concatenate([y, getitem(y, lead + (slice(n - 2, 0, -1),))], axis=axis)
+    p = period.shape[axis]
+    start = (-before) % p  # the tiling's index of padded position -before (_source is periodic in p)
+    length = before + n + after
+    tiled = period
+    while tiled.shape[axis] < start + length:
+        tiled = concatenate([tiled, tiled], axis=axis)
+    return getitem(tiled, lead + (slice(start, start + length),))
+
+
 def _pad_axis(y, axis, before, after, mode):
     n = y.shape[axis]
+    if mode == "edge" or n == 1:  # one run each side: the end element repeated (a broadcast view)
+        pieces = (([_piece(y, axis, (0, before, 0))] if before else []) + [y]
+                  + ([_piece(y, axis, (n - 1, after, 0))] if after else []))
+        return concatenate(pieces, axis=axis)
+    if before + after > 4 * n:
+        return _periodic(y, axis, before, after, mode)
     left = [_source(mode, j, n) for j in range(-before, 0)]
     right = [_source(mode, j, n) for j in range(n, n + after)]
     repeats = mode == "edge" or n == 1
@@ -171,6 +202,9 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     if mode not in _MODES:
         raise ValueError(f"pad: mode {mode!r} is not supported; expected one of {list(_MODES)}")
     widths = _pairs(pad_width, x.ndim, "pad_width", True)
+    shape = tuple(s + b + e for s, (b, e) in zip(x.shape, widths))
+    if math.prod(shape) * x.itemsize > _MAX_BYTES:
+        raise ValueError(f"pad: the result of shape {shape} ({x.dtype.name}) is too big")
     if mode == "constant":
         return _constant(x, widths, _pairs(constant_values, x.ndim, "constant_values", False))
     if not (isinstance(constant_values, (int, float)) and constant_values == 0):

@@ -760,3 +760,24 @@ def test_layers_round_trip_through_a_model_config():
     out = r.predict(b, verbose=0)
     assert out.shape == (2, 9, 3)  # (3, 5) -> (5, 3) -> (10, 3) -> (7, 3) -> (9, 3)
     np.testing.assert_array_equal(np.asarray(again.predict(b, verbose=0)), out)
+
+
+@pytest.mark.parametrize("mode", ["wrap", "reflect", "symmetric", "edge"])
+def test_pad_far_wider_than_the_axis_matches_numpy_and_sums_gradients(mode):
+    """Widths of many periods take the doubling path (Note in pynn/_pad.py): the same values as np.pad,
+    and each input element's gradient counts every copy of it."""
+    a = np.arange(12.0).reshape(3, 4)
+    widths = ((40, 41), (9, 23))
+    x = pynn.Variable(a)
+    with pynn.GradientTape() as tape:
+        y = pynn.pad(x, widths, mode=mode)
+    assert_like_numpy(y, np.pad(a, widths, mode=mode))
+    counts = np.zeros_like(a)
+    index = np.pad(np.arange(a.size).reshape(a.shape), widths, mode=mode)
+    np.add.at(counts.reshape(-1), index.reshape(-1), 1)
+    np.testing.assert_array_equal(np.asarray(tape.gradient(y, x)), counts)
+
+
+def test_pad_too_big_is_a_value_error_before_any_work():
+    with pytest.raises(ValueError, match=r"pad: the result of shape .* is too big"):
+        pynn.pad(pynn.ones((7, 7)), 2 ** 40, mode="wrap")

@@ -861,6 +861,64 @@ def fam_nn(g):
                 ["sigmoid_binary_cross_entropy", "bce", "cross_entropy", "broadcast"], flags=g.flags)
 
 
+IMAGE_OPS = ["conv", "conv1d", "conv2d", "depthwise_conv", "depthwise_conv2d", "separable_conv", "conv_transpose",
+             "conv2d_transpose", "max_pool", "average_pool", "max_pool2d", "avg_pool1d", "pad"]
+IMAGE_ARGS = {
+    "strides": ["1", "2", "(1, 2)", "0", "-1", "2**62", "'a'", "(1,)", "1.5", "None", "(2, 2, 2)"],
+    "padding": ["'valid'", "'same'", "'causal'", "'full'", "((1, 2), (0, 1))", "((-1, 0), (0, 0))", "3", "None",
+                "'SAME'", "((2**62, 0), (0, 0))"],
+    "dilation_rate": ["1", "2", "(2, 1)", "0", "-3", "2**40", "'x'"],
+    "data_format": ["None", "'channels_last'", "'channels_first'", "'nope'", "3"],
+    "output_padding": ["None", "0", "1", "(1, 0)", "5", "-1"],
+    "activation": ["None", "'relu'", "'tanh'", "'elu'", "'nope'", "3"],
+}
+
+
+def fam_image(g):
+    """Convolutions, pooling and pad on odd shapes, kernels and arguments: a clear error or a result."""
+    r = g.r
+    op = r.choice(IMAGE_OPS)
+    nd = r.choice([3, 4, 4, 4, 2, 5])
+    sides = [r.choice([0, 1, 2, 3, 5, 7]) for _ in range(nd)]
+    x = g.array(tuple(sides), r.choice(["float32", "float32", "float64", None]))
+    if op == "pad":
+        width = r.choice(["1", "((1, 2),) * %d" % nd, "-1", "2**40", "((0, 1), (2, 0))", "[(1, 1)]", "'a'"])
+        mode = r.choice(["'constant'", "'edge'", "'reflect'", "'symmetric'", "'wrap'", "'nope'"])
+        return Call("image", "\n".join(g.setup), f"r = pynn.pad({g.tensor(x)}, {width}, mode={mode})",
+                    ["pad", "mode", "width", "shape", "axis"], flags=g.flags)
+    args = []
+    if "pool" in op:
+        args.append(r.choice(["2", "(2, 2)", "1", "0", "(3, 1)", "2**62", "-2", "'a'", "(2,)"]))
+        for key in ("strides", "padding", "data_format"):
+            if r.random() < 0.5:
+                args.append(f"{key}={r.choice(IMAGE_ARGS[key] if key != 'strides' else IMAGE_ARGS[key] + ['None'])}")
+        return Call("image", "\n".join(g.setup), f"r = pynn.ops.{op}({g.tensor(x)}, {', '.join(args)})",
+                    [op, "pool", "shape", "strides", "padding", "data_format", "size", "input", "dtype"],
+                    flags=g.flags)
+    k = tuple(r.choice([0, 1, 2, 3]) for _ in range(max(nd - 2, 1))) + (r.choice([0, 1, 2, 3, 4]), r.choice([0, 1, 3]))
+    kernels = [g.tensor(g.array(k, r.choice(["float32", "float32", "float64", "int32", None])))]
+    if op == "separable_conv":
+        kernels.append(g.tensor(g.array((1,) * (nd - 2) + (r.choice([1, 2, 6]), 2), "float32")))
+    keys = ["strides", "padding", "dilation_rate", "data_format"]
+    if "transpose" in op:
+        keys.append("output_padding")
+    if op in ("conv1d", "conv2d", "depthwise_conv2d", "conv2d_transpose"):
+        keys.append("activation")
+        if r.random() < 0.5:
+            kernels.append(g.tensor(g.array((r.choice([0, 1, 3, 4]),), "float32")))
+    for key in keys:
+        if r.random() < 0.5:
+            args.append(f"{key}={r.choice(IMAGE_ARGS[key])}")
+    code = f"r = pynn.ops.{op}({g.tensor(x)}, {', '.join(kernels + args)})"
+    if r.random() < 0.3:
+        code = f"xv = pynn.Variable({g.tensor(x)})\nwith pynn.GradientTape() as tape:\n    y = pynn.sum(" + \
+               f"pynn.ops.{op}(xv, {', '.join(kernels + args)}))\nr = tape.gradient(y, xv)"
+    return Call("image", "\n".join(g.setup), code,
+                [op, "conv", "depthwise", "separable", "transpose", "kernel", "shape", "strides", "padding",
+                 "dilation", "data_format", "output_padding", "activation", "channels", "bias", "filters", "size",
+                 "input", "dtype", "float", "groups"], flags=g.flags)
+
+
 LAYER_CTORS = {
     "Dense": ["3", "0", "-1", "2**63", "1.5", "'3'", "None", "True", "3, activation='nope'", "3, activation=None",
               "2, use_bias=False", "2, kernel_initializer='nope'", "2, kernel_initializer=None", "2**31",
@@ -873,6 +931,18 @@ LAYER_CTORS = {
     "Reshape": ["(2, -1)", "(-1, -1)", "(0,)", "()", "(2**62, 2**62)", "None", "3", "'ab'", "(-2,)", "(1,) * 17"],
     "Dropout": ["0.5", "0", "1", "1.0", "-0.1", "2", "float('nan')", "'a'", "None", "0.5, noise_shape=(1, 3)",
                 "0.5, seed=-1", "0.999999"],
+    "Conv2D": ["3, 3", "0, 3", "3, 0", "3, (3, 3), strides=(2, 2), dilation_rate=2", "3, 3, padding='causal'",
+               "4, 3, groups=3", "2**40, 3", "3, 3, data_format='channels_first'", "3, 2**40", "3, 3, padding='same'"],
+    "Conv1D": ["3, 2, padding='causal'", "3, 2, dilation_rate=2**40", "3, 'a'", "3, 2, strides=0"],
+    "Conv2DTranspose": ["3, 3, strides=2", "3, 3, output_padding=2, strides=2", "3, 3, padding='causal'"],
+    "DepthwiseConv2D": ["3", "3, depth_multiplier=0", "3, depth_multiplier=2**40", "(2, 1), padding='same'"],
+    "SeparableConv2D": ["3, 3", "3, 3, depth_multiplier=-1", "0, 3"],
+    "MaxPooling2D": ["", "0", "(2, 2), strides=-1", "2**62", "padding='same'", "data_format='channels_first'"],
+    "AveragePooling1D": ["", "3, padding='same'", "0"],
+    "GlobalAveragePooling2D": ["", "keepdims=True", "data_format='nope'"],
+    "ZeroPadding2D": ["", "-1", "((1, 2), (3, 4))", "2**40", "'a'"],
+    "Cropping2D": ["", "((1, 0), (0, 1))", "5", "-1"],
+    "UpSampling2D": ["", "2", "0", "(2, 3)", "size=2, interpolation='bilinear'", "interpolation='nope'", "2**40"],
     "BatchNormalization": ["", "axis=5", "axis=0", "axis=(1, 2)", "momentum=2", "epsilon=0", "epsilon=-1",
                            "epsilon=float('nan')", "momentum='a'", "axis=None", "center=False, scale=False"],
 }
@@ -1158,7 +1228,7 @@ FAMILIES = [  # (weight, generator)
     (14, fam_binary), (7, fam_unary), (4, fam_where_clip), (8, fam_reduce), (6, fam_linalg), (9, fam_view),
     (10, fam_index), (8, fam_create), (4, fam_autograd), (4, fam_nn), (5, fam_layer), (3, fam_loss_metric),
     (3, fam_optimizer), (2, fam_model), (1, fam_runtime), (0.5, fam_loader), (3, fam_tensor_misc),
-    (2, fam_keras_misc),
+    (2, fam_keras_misc), (4, fam_image),
 ]
 _WEIGHTS = [w for w, _ in FAMILIES]
 
