@@ -65,35 +65,53 @@ struct VecF64 {
 // column q's 8 lanes are stored at dst + q*6. Stores run in increasing q, so
 // the 2 spare lanes each store writes are overwritten by the next one; the
 // last column of a group stores 4 + 2 lanes so nothing past the group is
-// touched. Other R and the tail of fewer than 8 columns use ScalarTranspose.
+// touched. Packing B^T (NR = 16: dx = dz W^T) is two such transposes per 8
+// columns. Other R and the tail of fewer than 8 columns use ScalarTranspose.
 // The same values move: the packed bits are those of the scalar loop.
 struct Avx2Transpose {
+  // The 8 x 8 transpose of rows r[0..7] into columns c[0..7].
+  static void transpose8(const __m256* r, __m256* c) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    c[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    c[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    c[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    c[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+  }
+
   template <int R, class T>
   static void transpose(int64_t kc, const T* src, int64_t ld, T* dst) {
-    if constexpr (R == 6 && sizeof(T) == 4) {
+    if constexpr (R == 16 && sizeof(T) == 4) {  // B^T panels: two 8 x 8 transposes per 8 columns
       int64_t p0 = 0;
       for (; p0 + 8 <= kc; p0 += 8) {
         const float* s = reinterpret_cast<const float*>(src) + p0;
-        const __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ld), r2 = _mm256_loadu_ps(s + 2 * ld);
-        const __m256 r3 = _mm256_loadu_ps(s + 3 * ld), r4 = _mm256_loadu_ps(s + 4 * ld);
-        const __m256 r5 = _mm256_loadu_ps(s + 5 * ld), r6 = _mm256_setzero_ps(), r7 = _mm256_setzero_ps();
-        const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-        const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-        const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-        const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-        const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-        const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-        const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-        const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-        __m256 c[8];
-        c[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-        c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-        c[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-        c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-        c[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-        c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-        c[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-        c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+        float* d = reinterpret_cast<float*>(dst) + p0 * 16;
+        for (int half = 0; half < 2; ++half) {
+          __m256 r[8], c[8];
+          for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(s + (half * 8 + i) * ld);
+          transpose8(r, c);
+          for (int q = 0; q < 8; ++q) _mm256_storeu_ps(d + q * 16 + half * 8, c[q]);
+        }
+      }
+      if (p0 < kc) ScalarTranspose::transpose<R>(kc - p0, src + p0, ld, dst + p0 * R);
+    } else if constexpr (R == 6 && sizeof(T) == 4) {
+      int64_t p0 = 0;
+      for (; p0 + 8 <= kc; p0 += 8) {
+        const float* s = reinterpret_cast<const float*>(src) + p0;
+        __m256 r[8], c[8];
+        for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(s + i * ld);
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8(r, c);
         float* d = reinterpret_cast<float*>(dst) + p0 * 6;
         for (int q = 0; q < 7; ++q) _mm256_storeu_ps(d + q * 6, c[q]);
         _mm_storeu_ps(d + 42, _mm256_castps256_ps128(c[7]));
@@ -112,7 +130,7 @@ constexpr int kMrF64 = 6, kNvF64 = 2;  // 6 x 8 doubles
 
 constexpr GemmKernels<float> kF32 = {
     "avx2", kMrF32, kNvF32 * 8, 6 * 64, 384, 4096, 48 * 48 * 48, 64 * 64 * 64,
-    &pack_a<kMrF32, Avx2Transpose, float>, &pack_b<kNvF32 * 8, ScalarTranspose, float>,
+    &pack_a<kMrF32, Avx2Transpose, float>, &pack_b<kNvF32 * 8, Avx2Transpose, float>,
     &micro<VecF32, kMrF32, kNvF32>, &micro_edge<VecF32, kMrF32, kNvF32>,
     &small<VecF32, 8, 6, 0>, false, 0};
 constexpr GemmKernels<double> kF64 = {
