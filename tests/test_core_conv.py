@@ -1675,3 +1675,33 @@ def test_fit_captured_equals_eager(name):
     start = make().get_weights()
     moved = [not np.array_equal(w0, w) for w0, w in zip(start, a.get_weights(), strict=True)]
     assert all(moved), f"fit left weights unchanged: {moved}"
+
+
+@pytest.mark.parametrize("batch", [1, 3, 37])
+def test_results_are_the_same_bits_on_any_thread_count(batch):
+    """Note [Convolution blocks]: the blocks are cut by the shapes alone and dW, db add their per-block parts
+    in block order, so the forward and every gradient come out bit for bit alike on 1 and 2 threads (a batch
+    of 1 runs its GEMMs threaded inside one block, 37 images run many blocks in parallel)."""
+    rng = np.random.default_rng(batch)
+    x = pynn.tensor(rng.standard_normal((batch, 12, 11, 6)).astype(np.float32))
+    w = pynn.tensor(rng.standard_normal((3, 3, 3, 8)).astype(np.float32))
+    b = pynn.tensor(rng.standard_normal(8).astype(np.float32))
+    r = pynn.tensor(rng.standard_normal((batch, 6, 11, 8)).astype(np.float32))
+
+    def run():
+        xv, wv, bv = pynn.Variable(x), pynn.Variable(w), pynn.Variable(b)
+        with pynn.GradientTape() as tape:
+            y = ops.conv2d(xv, wv, bv, strides=(2, 1), padding="same", activation="tanh")
+            loss = ops.sum(ops.multiply(y, r))
+        return [np.asarray(t) for t in [y] + tape.gradient(loss, [xv, wv, bv])]
+
+    old = pynn.get_num_threads()
+    try:
+        pynn.set_num_threads(1)
+        one = run()
+        pynn.set_num_threads(2)
+        two = run()
+    finally:
+        pynn.set_num_threads(old)
+    for a, c in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, c)
