@@ -1,6 +1,7 @@
-"""Data sets: pynn.datasets.mnist.load_data(), pynn.datasets.fashion_mnist.load_data()."""
+"""Data sets: pynn.datasets.mnist.load_data(), pynn.datasets.fashion_mnist.load_data(),
+pynn.datasets.cifar10.load_data()."""
 
-from . import fashion_mnist, mnist
+from . import cifar10, fashion_mnist, mnist
 from ._idx import DatasetError
 
-__all__ = ["mnist", "fashion_mnist", "DatasetError"]
+__all__ = ["mnist", "fashion_mnist", "cifar10", "DatasetError"]

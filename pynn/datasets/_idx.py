@@ -8,6 +8,7 @@ mirrors, checked against the sha256 constants, written to a temporary file
 and renamed, so a broken download never leaves a file behind. Offline with no
 file, the error names every place looked and how to provide the files. A
 file with a wrong checksum or a bad IDX header is refused with its path.
+CIFAR-10 (cifar10.py) follows the same rules with its one tar.gz archive.
 """
 
 import gzip
@@ -88,14 +89,35 @@ def candidate_dirs(name, path=None, cache_dir=None):
     return dirs
 
 
-def _is_file(name, p):
-    """p.is_file(), with the OSErrors that pathlib lets through (ENAMETOOLONG, EACCES on a
-    parent folder, ...) raised as DatasetError naming the loader and the path."""
+def _probe(name, p, test):
+    """test() (p.is_file or p.is_dir), with the OSErrors that pathlib lets through (ENAMETOOLONG,
+    EACCES on a parent folder, ...) raised as DatasetError naming the loader and the path."""
     try:
-        return p.is_file()
+        return test()
     except OSError as e:
         shown = str(p) if len(str(p)) <= 200 else str(p)[:200] + "..."
         raise DatasetError(f"{name.replace('-', '_')}.load_data: cannot look for {shown}: {e.strerror or e}") from None
+
+
+def _is_file(name, p):
+    return _probe(name, p, p.is_file)
+
+
+def _is_dir(name, p):
+    return _probe(name, p, p.is_dir)
+
+
+def _download_any(urls, dest, expected_sha256):
+    """dest from the first of urls that downloads with the expected checksum (_download): None
+    then, else the list of "url: error" lines of every failed attempt."""
+    errors = []
+    for url in urls:
+        try:
+            _download(url, dest, expected_sha256)
+            return None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            errors.append(f"{url}: {e}")
+    return errors
 
 
 def load(name, checksums, mirrors, path=None, cache_dir=None):
@@ -106,15 +128,10 @@ def load(name, checksums, mirrors, path=None, cache_dir=None):
     for fname in FILES:
         found = next((d / fname for d in dirs if _is_file(name, d / fname)), None)
         if found is None:
-            errors = []
-            for mirror in mirrors:
-                try:
-                    _download(mirror + fname, cache / fname, checksums[fname])
-                    found = cache / fname
-                    break
-                except (urllib.error.URLError, OSError, ValueError) as e:
-                    errors.append(f"{mirror + fname}: {e}")
-            if found is None:
+            errors = _download_any([mirror + fname for mirror in mirrors], cache / fname, checksums[fname])
+            if errors is None:
+                found = cache / fname
+            else:
                 looked = "\n  ".join(str(d / fname) for d in dirs)
                 tried = "\n  ".join(errors) or "(no mirrors)"
                 raise DatasetError(
