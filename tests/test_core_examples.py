@@ -51,6 +51,6 @@ def test_mnist_convnet_learns_on_a_subset():
 
     model, history, loss, acc = convnet.run(epochs=1, limit=6000, verbose=0)
     assert model.count_params() == 34826  # Keras' summary of the example: 34,826 parameters
-    assert acc > ACCURACY_AFTER_ONE_EPOCH, f"test accuracy {acc} after 1 epoch on 5400 images"
+    assert acc > 0.8, f"test accuracy {acc} after 1 epoch on 5400 images (0.861 with seed 0)"
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert {info["path"] for info in model.plan_info() if info["mode"] == "train"} <= {"captured", "pending"}
