@@ -41,6 +41,7 @@ from .tensor import (
     zeros, zeros_like,
 )
 from . import activations, datasets, initializers, losses, metrics, optimizers, random, utils  # noqa: E402,F401
+from . import constraints, regularizers  # noqa: E402,F401
 from . import callbacks, layers, models  # noqa: E402,F401
 from .layers import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402

@@ -251,7 +251,9 @@ class Model(Layer):
 
     def compute_loss(self, y, y_pred, sample_weight=None):
         """The compiled loss, reduced to a scalar (a plain function's values are averaged);
-        sample_weight weighs each sample as Keras' losses do (Note [Loss reduction])."""
+        sample_weight weighs each sample as Keras' losses do (Note [Loss reduction]). Plus, as
+        Keras 3's Trainer.compute_loss, the sum of each of `self.losses` (add_loss values,
+        activity and weight regularization: Note [Layer losses] in pynn/layers/base.py)."""
         if sample_weight is None:
             value = self._loss_fn(y, y_pred)
         elif isinstance(self._loss_fn, _losses.Loss):
@@ -264,7 +266,13 @@ class Model(Layer):
             except (TypeError, ValueError, OverflowError) as e:
                 raise TypeError(f"compute_loss: the loss function must return a tensor or numbers, got "
                                 f"{type(value).__name__} ({e})") from None
-        return value if value.ndim == 0 else value.mean()
+        total = value if value.ndim == 0 else value.mean()
+        for extra in self.losses:
+            extra = _as_loss_tensor(extra)
+            if not extra.dtype.is_floating_point:
+                extra = extra.astype("float32")  # Keras casts a non-float loss to floatx
+            total = total + (extra if extra.ndim == 0 else extra.sum())
+        return total
 
     def reset_metrics(self):
         self._loss_tracker.reset_state()
@@ -898,6 +906,17 @@ def _sample_weights(y, sample_weight, class_weight, op):
     if _length(sw) != _length(y):
         raise ValueError(f"{op}: sample_weight has {_length(sw)} samples, y has {_length(y)}")
     return sw.astype(np.float32) if sw.dtype != np.float32 and sw.dtype != np.float64 else sw
+
+
+def _as_loss_tensor(v):
+    """A term of Model.losses as a tensor: a custom regularizer may return a Python number."""
+    if isinstance(v, Tensor):
+        return v
+    try:
+        return tensor(v, dtype=None)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise TypeError(f"compute_loss: a term of model.losses must be a tensor or numbers, got "
+                        f"{type(v).__name__} ({e})") from None
 
 
 def _as_tensor(v):

@@ -39,6 +39,7 @@ import numpy as np
 
 from . import metrics as _metrics
 from . import optimizers as _optimizers
+from . import regularizers
 from .autograd import no_grad
 from .dtypes import as_dtype
 from .layers.base import _REGISTRY, shape_str
@@ -338,7 +339,8 @@ def functional_from_config(cls, config, custom_objects=None):
 # Note [Untrusted model files]
 # A model or weights file may come from anyone, so loading trusts nothing in it and runs nothing
 # from it: JSON is parsed as data, .npy headers by a strict pattern (not ast/eval), arrays never
-# by pickle, layer classes only from the registry or custom_objects. Before anything is
+# by pickle, layer classes only from the registry or custom_objects (regularizer and constraint
+# classes only from pynn's own or custom_objects). Before anything is
 # decompressed or allocated:
 #   - the path must be a regular file (a FIFO, a device or a directory is refused, never read);
 #   - every zip member must be one the format has, stored or deflated, with declared sizes whose
@@ -762,6 +764,7 @@ def _load_model(src, custom_objects, compile):
     stored = sum(a.count for a in arrays)
     budget = _Budget(stored, src.limit)
     token = _BUDGET.set(budget)
+    objects = regularizers._custom_objects.set(custom_objects)  # custom regularizer / constraint classes
     try:
         model = _rebuild(config, custom_objects)
         if not model.built or not model.weights:
@@ -769,6 +772,7 @@ def _load_model(src, custom_objects, compile):
             if shape is not None:
                 _build_by_calling(model, shape)
     finally:
+        regularizers._custom_objects.reset(objects)
         _BUDGET.reset(token)
         budget.release()
     variables = model.weights

@@ -8,6 +8,19 @@ from_config(). Calling a layer on a KerasTensor (what Input() returns) does no
 math: it builds the layer, computes the output shape and returns a new
 KerasTensor that remembers the call (a Node), which is how Model(inputs,
 outputs) finds the graph.
+
+Note [Layer losses]
+As in Keras 3, layer.losses lists the extra terms training adds to the compiled
+loss (Model.compute_loss sums them in): the tensors add_loss() was given during
+the current call, its own and its nested layers', then, computed afresh each
+time `losses` is read, regularizer(weight) for every trainable weight that
+add_weight() gave a regularizer. activity_regularizer (a constructor argument of
+every layer) adds regularizer(output) / batch size for each output of each call.
+The outermost layer call on a thread clears every nested layer's list first, so
+the losses are those of the latest forward pass; the dummy call that infers an
+output shape adds none. Everything is pynn ops on the call's tensors and the
+Variables, so a GradientTape differentiates it and a captured step
+(Note [Captured steps] in csrc/plan/plan.h) records it.
 """
 
 import inspect
@@ -17,7 +30,7 @@ import threading
 
 import numpy as np
 
-from .. import initializers, ops
+from .. import constraints, initializers, ops, regularizers
 from ..autograd import Variable, no_grad
 from ..dtypes import as_dtype
 from ..tensor import zeros
@@ -52,6 +65,15 @@ def _is_nested_numbers(x):
 
 _REGISTRY = {}
 _TAKES_TRAINING = {}
+
+
+class _CallState(threading.local):
+    def __init__(self):
+        self.depth = 0  # layer calls in progress on this thread (Note [Layer losses])
+        self.shape_only = 0  # inside compute_output_shape's dummy call: no losses
+
+
+_call_state = _CallState()
 
 
 def register(cls):
@@ -128,10 +150,12 @@ class Layer:
     (dense, dense_1, ...). dtype: the weights' and computation's float type,
     float32 by default. input_shape / input_dim / batch_size: only for the
     first layer of a Sequential model, which then builds at once.
+    activity_regularizer: a regularizer (pynn.regularizers.get's identifiers) of each
+    output, divided by the batch size, added to `losses` at every call (Note [Layer losses]).
     """
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
-                 batch_size=None, **kwargs):
+                 batch_size=None, activity_regularizer=None, **kwargs):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         if name is not None and not isinstance(name, str):
@@ -141,6 +165,8 @@ class Layer:
         if not self.dtype.is_floating_point:
             raise TypeError(f"{type(self).__name__}: dtype must be float32 or float64, got {self.dtype.name}")
         self.trainable = bool(trainable)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._losses = []  # add_loss() values of the current call (Note [Layer losses])
         self.built = False
         self._weights = []  # in creation order
         self._layers = []  # sub-layers in assignment order (subclassed layers and models)
@@ -180,8 +206,13 @@ class Layer:
         object.__setattr__(self, name, value)
 
     # ------------------------------------------------------------ weights
-    def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None):
-        """A new Variable of `shape` filled by `initializer`, owned by this layer."""
+    def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None,
+                   regularizer=None, constraint=None):
+        """A new Variable of `shape` filled by `initializer`, owned by this layer. `regularizer`
+        (kept as variable.regularizer) adds regularizer(variable) to `losses`; `constraint`
+        (variable.constraint) projects the variable after each optimizer update. Both take
+        the identifiers of pynn.regularizers.get / pynn.constraints.get."""
+        regularizer, constraint = regularizers.get(regularizer), constraints.get(constraint)
         shape = tuple(int(d) for d in shape)
         dt = as_dtype(dtype, f"{self.name}: add_weight") or self.dtype
         value = initializers.get("glorot_uniform" if initializer is None else initializer)(shape, dt)  # Keras' default
@@ -190,6 +221,7 @@ class Layer:
                              f"shape {shape}")
         v = Variable(value, trainable=trainable, name=name or f"variable_{len(self._weights)}", dtype=dt)
         v.path = f"{self.name}/{v.name}"
+        v.regularizer, v.constraint = regularizer, constraint
         self._weights.append(v)
         return v
 
@@ -221,6 +253,56 @@ class Layer:
     @property
     def layers(self):
         return list(self._layers)
+
+    # ------------------------------------------------------------ losses (Note [Layer losses])
+    def add_loss(self, loss):
+        """Adds a loss term (a tensor, or a list of them) to `losses`; call it from call()."""
+        values = list(loss) if isinstance(loss, (list, tuple)) else [loss]
+        for x in values:
+            if not ops._is_tensor(x):
+                raise ValueError(f"{self.name}.add_loss: can only be called from inside build() or call(), on a "
+                                 f"tensor; got {type(x).__name__} {x!r:.60}")
+        if not _call_state.shape_only:
+            self.__dict__.setdefault("_losses", []).extend(values)
+
+    def _nested_layers(self):
+        """Every layer under this one (not itself), each once, depth first."""
+        out, seen, stack = [], {id(self)}, list(reversed(self.__dict__.get("_layers", [])))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer.__dict__.get("_layers", [])))
+        return out
+
+    @property
+    def losses(self):
+        """The add_loss() values of the latest call (this layer's, then its nested layers'),
+        then the penalty of every trainable weight that has a regularizer, computed now."""
+        out = list(self.__dict__.get("_losses", []))
+        for layer in self._nested_layers():
+            out.extend(layer.__dict__.get("_losses", []))
+        for v in self.trainable_weights:
+            regularizer = getattr(v, "regularizer", None)
+            if regularizer is not None:
+                out.append(regularizer(v))
+        return out
+
+    def _clear_losses(self):
+        for layer in [self] + self._nested_layers():
+            layer.__dict__.get("_losses", []).clear()
+
+    def _add_activity_losses(self, outputs):
+        """activity_regularizer(output) / batch size for each output tensor (a 0-d output: not divided)."""
+        for y in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            if not ops._is_tensor(y):
+                continue
+            loss = ops._as_tensor(self.activity_regularizer(y), f"{self.name}: activity_regularizer")
+            if y.ndim > 0:  # the batch is a constant of a captured step's signature
+                loss = ops.divide(loss, y.shape[0]) if y.shape[0] else zeros((), loss.dtype)
+            self.add_loss(loss)
 
     def count_params(self):
         return int(sum(v.size for v in self.weights))
@@ -259,8 +341,12 @@ class Layer:
             dummy = [zeros(concrete(s), self.dtype) for s in input_shape]
         else:
             dummy = zeros(concrete(input_shape), self.dtype)
-        with no_grad():
-            y = self.call(dummy, **self._call_kwargs(training=False))
+        _call_state.shape_only += 1
+        try:
+            with no_grad():
+                y = self.call(dummy, **self._call_kwargs(training=False))
+        finally:
+            _call_state.shape_only -= 1
         first = input_shape[0] if isinstance(input_shape, list) else input_shape
         batch = first[0] if len(first) else 1
 
@@ -302,9 +388,19 @@ class Layer:
             self.output_shape = out_shape
             return outputs
         inputs = self._convert(inputs)
-        if not self.built:
-            self._maybe_build(_shapes_of(inputs))
-        return self.call(inputs, **self._call_kwargs(training), **kwargs)
+        state = _call_state
+        if state.depth == 0 and not state.shape_only:  # the outermost call (Note [Layer losses])
+            self._clear_losses()
+        state.depth += 1
+        try:
+            if not self.built:
+                self._maybe_build(_shapes_of(inputs))
+            outputs = self.call(inputs, **self._call_kwargs(training), **kwargs)
+        finally:
+            state.depth -= 1
+        if getattr(self, "activity_regularizer", None) is not None and not state.shape_only:
+            self._add_activity_losses(outputs)
+        return outputs
 
     def _convert(self, x):
         if isinstance(x, (list, tuple)) and not _is_nested_numbers(x):
@@ -318,6 +414,8 @@ class Layer:
     # ------------------------------------------------------------ config
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if getattr(self, "activity_regularizer", None) is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if self._input_shape_arg is not None:
             config["input_shape"] = list(self._input_shape_arg)
         return config

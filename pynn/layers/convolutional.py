@@ -5,23 +5,17 @@ run on pynn.ops' fused convolutions: the bias and relu / sigmoid / tanh go into 
 GEMM's epilogue, any other activation runs after.
 """
 
-from .. import _conv, _spatial, activations, initializers, ops
+from .. import _conv, _spatial, activations, constraints, initializers, ops, regularizers
 from .base import Layer, register, shape_str
 
 _FUSED = {activations.linear: None, activations.relu: "relu", activations.tanh: "tanh",
           activations.sigmoid: "sigmoid"}
 
 
-def _no_regularizers(layer, **given):
-    """Regularizers and constraints are not part of pynn yet: refuse them rather than ignore them."""
-    named = sorted(k for k, v in given.items() if v is not None)
-    if named:
-        raise NotImplementedError(f"{layer}: {', '.join(named)} are not implemented in pynn yet")
-
-
 class _BaseConv(Layer):
     """What the convolution layers share: argument checks, the channel axis, the bias and the
-    activation (fused when it can be), output shapes and get_config."""
+    activation (fused when it can be), output shapes, regularizers and constraints (the kernel's
+    are the depthwise kernel's for the depthwise and separable layers) and get_config."""
 
     _rank = 2
     _kind = "conv"  # "conv", "transpose", "depthwise", "separable"
@@ -30,11 +24,8 @@ class _BaseConv(Layer):
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         cls, rank = type(self).__name__, self._rank
-        _no_regularizers(cls, kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
-                         bias_constraint=bias_constraint)
         if filters is not None and (not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0):
             raise ValueError(f"{cls}: filters must be a positive int, got {filters!r}")
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
@@ -55,6 +46,10 @@ class _BaseConv(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
 
     # ---- shapes ----
@@ -105,8 +100,20 @@ class _BaseConv(Layer):
                     padding=self.padding, data_format=self.data_format, dilation_rate=self.dilation_rate,
                     groups=self.groups, activation=activations.serialize(self.activation), use_bias=self.use_bias,
                     kernel_initializer=initializers.serialize(self.kernel_initializer),
-                    bias_initializer=initializers.serialize(self.bias_initializer), kernel_regularizer=None,
-                    bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None)
+                    bias_initializer=initializers.serialize(self.bias_initializer),
+                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                    bias_regularizer=regularizers.serialize(self.bias_regularizer),
+                    activity_regularizer=regularizers.serialize(self.activity_regularizer),
+                    kernel_constraint=constraints.serialize(self.kernel_constraint),
+                    bias_constraint=constraints.serialize(self.bias_constraint))
+
+    def _kernel_weight(self, shape, name="kernel"):
+        return self.add_weight(shape, self.kernel_initializer, name=name, regularizer=self.kernel_regularizer,
+                               constraint=self.kernel_constraint)
+
+    def _bias_weight(self, shape):
+        return self.add_weight(shape, self.bias_initializer, name="bias", regularizer=self.bias_regularizer,
+                               constraint=self.bias_constraint)
 
 
 class _Conv(_BaseConv):
@@ -116,10 +123,9 @@ class _Conv(_BaseConv):
             raise ValueError(f"{self.name} ({type(self).__name__}): the input's {channels} channels (input shape "
                              f"{shape_str(input_shape)}) are not divisible by groups={self.groups}")
         self.compute_output_shape(input_shape)  # checks the output size
-        self.kernel = self.add_weight(self.kernel_size + (channels // self.groups, self.filters),
-                                      self.kernel_initializer, name="kernel")
+        self.kernel = self._kernel_weight(self.kernel_size + (channels // self.groups, self.filters))
         if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.bias = self._bias_weight((self.filters,))
 
     def call(self, inputs):
         act, after = self._fused()
@@ -185,10 +191,9 @@ class _ConvTranspose(_BaseConv):
 
     def build(self, input_shape):
         input_shape, channels = self._check_input_shape(input_shape)
-        self.kernel = self.add_weight(self.kernel_size + (self.filters, channels), self.kernel_initializer,
-                                      name="kernel")
+        self.kernel = self._kernel_weight(self.kernel_size + (self.filters, channels))
         if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.bias = self._bias_weight((self.filters,))
 
     def call(self, inputs):
         fn = ops.conv1d_transpose if self._rank == 1 else ops.conv2d_transpose
@@ -224,11 +229,9 @@ class _DepthwiseConv(_BaseConv):
                  dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
-        _no_regularizers(type(self).__name__, depthwise_regularizer=depthwise_regularizer,
-                         depthwise_constraint=depthwise_constraint)
         super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
-                         depthwise_initializer, bias_initializer, None, bias_regularizer, activity_regularizer, None,
-                         bias_constraint, **kwargs)
+                         depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
         if not isinstance(depth_multiplier, int) or isinstance(depth_multiplier, bool) or depth_multiplier <= 0:
             raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got "
                              f"{depth_multiplier!r}")
@@ -240,10 +243,9 @@ class _DepthwiseConv(_BaseConv):
     def build(self, input_shape):
         input_shape, channels = self._check_input_shape(input_shape)
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(self.kernel_size + (channels, self.depth_multiplier), self.kernel_initializer,
-                                      name="kernel")
+        self.kernel = self._kernel_weight(self.kernel_size + (channels, self.depth_multiplier))
         if self.use_bias:
-            self.bias = self.add_weight((channels * self.depth_multiplier,), self.bias_initializer, name="bias")
+            self.bias = self._bias_weight((channels * self.depth_multiplier,))
 
     def call(self, inputs):
         act, after = self._fused()
@@ -261,8 +263,9 @@ class _DepthwiseConv(_BaseConv):
         for key in ("filters", "groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
             del config[key]
         return dict(config, depth_multiplier=self.depth_multiplier,
-                    depthwise_initializer=initializers.serialize(self.kernel_initializer), depthwise_regularizer=None,
-                    depthwise_constraint=None)
+                    depthwise_initializer=initializers.serialize(self.kernel_initializer),
+                    depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
+                    depthwise_constraint=constraints.serialize(self.kernel_constraint))
 
 
 @register
@@ -289,27 +292,28 @@ class _SeparableConv(_BaseConv):
                  pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
-        _no_regularizers(type(self).__name__, depthwise_regularizer=depthwise_regularizer,
-                         pointwise_regularizer=pointwise_regularizer, depthwise_constraint=depthwise_constraint,
-                         pointwise_constraint=pointwise_constraint)
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
-                         depthwise_initializer, bias_initializer, None, bias_regularizer, activity_regularizer, None,
-                         bias_constraint, **kwargs)
+                         depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
         if not isinstance(depth_multiplier, int) or isinstance(depth_multiplier, bool) or depth_multiplier <= 0:
             raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got "
                              f"{depth_multiplier!r}")
         self.depth_multiplier = depth_multiplier
         self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         input_shape, channels = self._check_input_shape(input_shape)
         self.compute_output_shape(input_shape)
-        self.depthwise_kernel = self.add_weight(self.kernel_size + (channels, self.depth_multiplier),
-                                                self.kernel_initializer, name="depthwise_kernel")
+        self.depthwise_kernel = self._kernel_weight(self.kernel_size + (channels, self.depth_multiplier),
+                                                    "depthwise_kernel")
         self.pointwise_kernel = self.add_weight((1,) * self._rank + (channels * self.depth_multiplier, self.filters),
-                                                self.pointwise_initializer, name="pointwise_kernel")
+                                                self.pointwise_initializer, name="pointwise_kernel",
+                                                regularizer=self.pointwise_regularizer,
+                                                constraint=self.pointwise_constraint)
         if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.bias = self._bias_weight((self.filters,))
 
     def call(self, inputs):
         act, after = self._fused()
@@ -333,8 +337,10 @@ class _SeparableConv(_BaseConv):
         return dict(config, depth_multiplier=self.depth_multiplier,
                     depthwise_initializer=initializers.serialize(self.kernel_initializer),
                     pointwise_initializer=initializers.serialize(self.pointwise_initializer),
-                    depthwise_regularizer=None, pointwise_regularizer=None, depthwise_constraint=None,
-                    pointwise_constraint=None)
+                    depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
+                    pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
+                    depthwise_constraint=constraints.serialize(self.kernel_constraint),
+                    pointwise_constraint=constraints.serialize(self.pointwise_constraint))
 
 
 @register

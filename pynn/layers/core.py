@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .. import _capture, _core, _spatial, activations, initializers, ops
+from .. import _capture, _core, _spatial, activations, constraints, initializers, ops, regularizers
 from .. import random as _random
 from ..dtypes import as_dtype
 from ..tensor import from_numpy
@@ -66,12 +66,15 @@ class Dense(Layer):
     """activation(inputs @ kernel + bias) over the last axis: kernel (in, units), bias (units,).
 
     Runs as one fused C++ layer (GEMM onto the bias, activation in place; Note [Dense
-    layer] in csrc/kernels/nn.h) with one fused backward.
+    layer] in csrc/kernels/nn.h) with one fused backward. kernel_regularizer /
+    bias_regularizer / activity_regularizer add penalties to `losses`; kernel_constraint /
+    bias_constraint project the weights after each optimizer update (Note [Layer losses]).
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
-        super().__init__(**kwargs)
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
         self.units = units
@@ -79,6 +82,10 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
 
     def build(self, input_shape):
@@ -86,9 +93,11 @@ class Dense(Layer):
         if len(input_shape) < 1 or input_shape[-1] is None:
             raise ValueError(f"{self.name} (Dense): the last axis of the input must be known, got input shape "
                              f"{shape_str(input_shape)}")
-        self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer, name="kernel")
+        self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer, name="kernel",
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
+            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias",
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     def call(self, inputs):
         x = inputs
@@ -112,7 +121,11 @@ class Dense(Layer):
     def get_config(self):
         return dict(super().get_config(), units=self.units, activation=activations.serialize(self.activation),
                     use_bias=self.use_bias, kernel_initializer=initializers.serialize(self.kernel_initializer),
-                    bias_initializer=initializers.serialize(self.bias_initializer))
+                    bias_initializer=initializers.serialize(self.bias_initializer),
+                    kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+                    bias_regularizer=regularizers.serialize(self.bias_regularizer),
+                    kernel_constraint=constraints.serialize(self.kernel_constraint),
+                    bias_constraint=constraints.serialize(self.bias_constraint))
 
 
 @register

@@ -1,6 +1,6 @@
 """BatchNormalization."""
 
-from .. import initializers, ops
+from .. import constraints, initializers, ops, regularizers
 from ..autograd import no_grad
 from .base import Layer, check_real, register, shape_str
 
@@ -16,11 +16,14 @@ class BatchNormalization(Layer):
     Inference, and a layer with trainable=False: the moving statistics instead. gamma and
     beta are trained; the moving statistics are non-trainable weights. The math is one
     fused op, ops.batch_norm (Note [Batch norm] in csrc/kernels/norm.h), forward and backward.
+    beta_regularizer / gamma_regularizer and beta_constraint / gamma_constraint act on beta
+    and gamma as on any weight (Note [Layer losses] in base.py).
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
-                 moving_variance_initializer="ones", **kwargs):
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(axis, int):
             raise TypeError(f"BatchNormalization: axis must be an int, got {axis!r}")
@@ -36,6 +39,10 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -50,9 +57,11 @@ class BatchNormalization(Layer):
             raise ValueError(f"{self.name} (BatchNormalization): axis {self.axis} of the input must be known, got "
                              f"input shape {shape_str(input_shape)}")
         if self.scale:
-            self.gamma = self.add_weight((dim,), self.gamma_initializer, name="gamma")
+            self.gamma = self.add_weight((dim,), self.gamma_initializer, name="gamma",
+                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
         if self.center:
-            self.beta = self.add_weight((dim,), self.beta_initializer, name="beta")
+            self.beta = self.add_weight((dim,), self.beta_initializer, name="beta",
+                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint)
         self.moving_mean = self.add_weight((dim,), self.moving_mean_initializer, name="moving_mean", trainable=False)
         self.moving_variance = self.add_weight((dim,), self.moving_variance_initializer, name="moving_variance",
                                                trainable=False)
@@ -86,4 +95,8 @@ class BatchNormalization(Layer):
                     beta_initializer=initializers.serialize(self.beta_initializer),
                     gamma_initializer=initializers.serialize(self.gamma_initializer),
                     moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
-                    moving_variance_initializer=initializers.serialize(self.moving_variance_initializer))
+                    moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+                    beta_regularizer=regularizers.serialize(self.beta_regularizer),
+                    gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+                    beta_constraint=constraints.serialize(self.beta_constraint),
+                    gamma_constraint=constraints.serialize(self.gamma_constraint))

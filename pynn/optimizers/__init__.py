@@ -55,6 +55,8 @@ class Optimizer:
     use_ema: after each apply() the average a of each variable v becomes
     a = m a + (1 - m) v (m = ema_momentum, 0 at the first update); every
     ema_overwrite_frequency updates, and in finalize_variable_values(), v = a.
+    A variable with a constraint (variable.constraint: a layer's kernel_constraint=...,
+    pynn.constraints) is assigned constraint(variable) right after each apply(), as Keras.
     """
 
     _slot_count = 0
@@ -291,6 +293,10 @@ class Optimizer:
                 self._update(grads, variables, lr)
             if self.use_ema:
                 self._update_moving_averages()
+            for v in variables:  # as Keras: each updated variable's constraint (pynn.constraints), after the update
+                constraint = getattr(v, "constraint", None)
+                if constraint is not None:
+                    v.assign(constraint(v))
             _core.add(self._iterations, 1, self._iterations)  # a kernel call, so a captured step counts too
         return self.iterations
 
