@@ -1,6 +1,7 @@
 """Utilities: numerical gradient checking, the progress bar, set_random_seed, to_categorical,
-normalize."""
+normalize, split_dataset."""
 
+import random as _random
 import re
 import sys
 import time
@@ -11,7 +12,7 @@ from . import _core
 from .autograd import GradientTape
 
 __all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session",
-           "to_categorical", "normalize", "PyDataset"]
+           "to_categorical", "normalize", "PyDataset", "split_dataset"]
 
 
 _DOCUMENTED = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
@@ -350,3 +351,111 @@ def snake_case(name):
     KLDivergence -> kl_divergence, ReLU -> re_lu, Conv2D -> conv2d."""
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def _split_sizes(left_size, right_size, total):
+    """(left, right) sample counts from split_dataset's sizes, with Keras 3's checks and rounding."""
+    lt, rt = type(left_size), type(right_size)
+    bad_l = left_size is not None and lt not in (int, float)
+    bad_r = right_size is not None and rt not in (int, float)
+    if bad_l and bad_r:
+        raise TypeError(f"split_dataset: invalid `left_size` and `right_size` types. Expected: int or float "
+                        f"or None. Received: type(left_size)={lt} and type(right_size)={rt}")
+    if bad_l:
+        raise TypeError(f"split_dataset: invalid `left_size` type. Expected: int or float or None. "
+                        f"Received: type(left_size)={lt}")
+    if bad_r:
+        raise TypeError(f"split_dataset: invalid `right_size` type. Expected: int or float or None. "
+                        f"Received: type(right_size)={rt}")
+    if left_size == 0 and right_size == 0:
+        raise ValueError("split_dataset: both `left_size` and `right_size` are zero. At least one of the "
+                         "split sizes must be non-zero.")
+    for name, size, t in (("left_size", left_size, lt), ("right_size", right_size, rt)):
+        if (t is int and not 0 < size < total) or (t is float and not 0 < size < 1):
+            raise ValueError(f"split_dataset: `{name}` should be either a positive integer smaller than "
+                             f"{total}, or a float within the range `[0, 1]`. Received: {name}={size}")
+    if lt is float and rt is float and left_size + right_size > 1:
+        raise ValueError("split_dataset: the sum of `left_size` and `right_size` is greater than 1. It must "
+                         "be less than or equal to 1.")
+    left = round(left_size * total) if lt is float else left_size
+    right = round(right_size * total) if rt is float else right_size
+    if left is None:
+        left = total - right
+    elif right is None:
+        right = total - left
+    if left + right > total:
+        raise ValueError(f"split_dataset: the sum of `left_size` and `right_size` should be smaller than "
+                         f"the {total}. Received: left_size + right_size = {left + right} and "
+                         f"total_length = {total}")
+    for split, side in ((left, "left"), (right, "right")):
+        if split == 0:
+            raise ValueError(f"split_dataset: with `dataset` of length={total}, `left_size`={left} and "
+                             f"`right_size`={right}, the resulting {side} side dataset split would be "
+                             f"empty. Adjust any of these parameters.")
+    return int(left), int(right)
+
+
+def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=None):
+    """Splits a data set into a left and a right part (e.g. train / test), as Keras 3's
+    keras.utils.split_dataset does for in-memory NumPy data.
+
+    dataset: a NumPy array (split along its first axis), or a tuple or list of NumPy arrays of
+    the same length (e.g. (x, y)). left_size / right_size: an int is a number of samples (in
+    (0, len)), a float a fraction (in (0, 1), rounded to the nearest count); a None side gets
+    the rest. When both are given and sum to less than the data set, the samples between the
+    two parts belong to neither (left takes the first, right the last samples). shuffle: permute
+    the samples first with Python's random.Random(seed) (the permutation Keras' random.seed(seed);
+    random.shuffle gives; pynn does not reseed the global generator). seed None draws one.
+
+    Returns (left, right). Unlike Keras, which returns tf.data.Dataset (or torch) objects, pynn
+    returns NumPy data: arrays for an array, tuples of arrays for a tuple or list. tf.data,
+    torch and grain data sets are not supported (TypeError). The errors are Keras': TypeError
+    for a size that is not an int, float or None; ValueError for both sizes None, a size out
+    of range, sizes summing past the data set or leaving a side empty, an empty data set, a
+    non-array element or arrays of different lengths.
+    """
+    if isinstance(dataset, (tuple, list)):
+        kind = "tuple" if isinstance(dataset, tuple) else "list"
+        if len(dataset) == 0:
+            raise ValueError(f"split_dataset: received an empty {kind} dataset. Please provide a non-empty "
+                             f"{kind} of arrays.")
+        for i, a in enumerate(dataset):
+            if not isinstance(a, np.ndarray):
+                raise ValueError(f"split_dataset: expected a {kind} of `numpy.ndarray` objects. "
+                                 f"Received: {type(a)} at index {i}.")
+            if a.ndim == 0:
+                raise ValueError(f"split_dataset: the {kind}'s arrays need a first (sample) axis; index {i} "
+                                 f"is a 0-d array")
+            if a.shape[0] != dataset[0].shape[0]:
+                raise ValueError(f"split_dataset: received a {kind} of NumPy arrays with different lengths. "
+                                 f"Mismatch found at index {i}: expected shape={dataset[0].shape}, received "
+                                 f"shape={a.shape}. Please provide a {kind} of NumPy arrays of the same length.")
+        total = dataset[0].shape[0]
+    elif isinstance(dataset, np.ndarray):
+        if dataset.ndim == 0:
+            raise ValueError("split_dataset: a 0-d array has no samples to split; `dataset` needs a first "
+                             "(sample) axis")
+        total = dataset.shape[0]
+    else:
+        names = [c.__module__ + "." + c.__name__ for c in type(dataset).__mro__]
+        other = (" (tf.data, torch and grain data sets are not supported by pynn: convert the data to "
+                 "NumPy arrays first)" if any(n.startswith(("tensorflow", "torch", "grain")) for n in names)
+                 else "")
+        raise TypeError(f"split_dataset: the `dataset` argument must be a NumPy array or a list/tuple of "
+                        f"NumPy arrays{other}. Received: dataset of type {type(dataset)}")
+    if left_size is None and right_size is None:
+        raise ValueError("split_dataset: at least one of the `left_size` or `right_size` must be specified. "
+                         "Received: left_size=None and right_size=None")
+    if total == 0:
+        raise ValueError("split_dataset: received an empty dataset. Argument `dataset` must hold at least "
+                         "one sample.")
+    order = list(range(total))
+    if shuffle:
+        if seed is None:
+            seed = _random.randint(0, int(1e6))
+        _random.Random(seed).shuffle(order)
+    left, right = _split_sizes(left_size, right_size, total)
+    left_idx, right_idx = np.array(order[:left]), np.array(order[-right:])
+    if isinstance(dataset, np.ndarray):
+        return dataset[left_idx], dataset[right_idx]
+    return tuple(a[left_idx] for a in dataset), tuple(a[right_idx] for a in dataset)
