@@ -10,8 +10,10 @@ Note [Boston housing file]
 One NumPy .npz holding "x" (506, 13) float64 and "y" (506,) float64. It is
 found and fetched as Note [Data set files] (_idx.py) says, with one change for
 Keras' `path` argument (a file name relative to ~/.keras/datasets in Keras):
-here `path` may be a file (used when it exists, its name kept for the other
-places), or a folder holding boston_housing.npz; then $PYNN_DATA/boston_housing/
+here `path` may name an .npz file (used when it exists, its name kept for the
+other places; a bare name such as the default "boston_housing.npz" is only a
+name, looked for in the places below and not in the working folder) or a folder holding boston_housing.npz (an existing folder, or a
+missing path whose name does not end in .npz); then $PYNN_DATA/boston_housing/
 and ~/.cache/pynn/boston_housing/ are searched for that name, and the file is
 downloaded into the cache from Keras' origin when found nowhere. Every file
 is checked against Keras' sha256 before use (Keras' get_file checks a cached
@@ -41,11 +43,13 @@ def _candidates(path):
     files = []
     if path is not None:
         p = pathlib.Path(os.fspath(path)).expanduser()
-        if _idx._is_dir(NAME, p):
+        bare = os.sep not in os.fspath(path) and (os.altsep is None or os.altsep not in os.fspath(path))
+        if _idx._is_dir(NAME, p) or not p.name.lower().endswith(".npz"):
             files.append(p / FILE)
         else:
-            files.append(p)
-            fname = p.name or FILE
+            fname = p.name
+            if not bare:  # a bare file name, like Keras' default, names the file in the places below only
+                files.append(p)
     dirs = _idx.candidate_dirs(NAME)  # [$PYNN_DATA/boston_housing/,] the cache
     files.extend(d / fname for d in dirs)
     return fname, files, dirs[-1]
@@ -54,14 +58,17 @@ def _candidates(path):
 def _read(p):
     """(x, y) from the .npz at p, checked (Note [Boston housing file])."""
     try:
-        with np.load(p, allow_pickle=False) as f:
-            if not hasattr(f, "files"):
+        # the file is opened here, not by np.load, so that it is closed however np.load fails
+        with open(p, "rb") as fh:
+            f = np.load(fh, allow_pickle=False)
+            if not isinstance(f, np.lib.npyio.NpzFile):
                 raise DatasetError(f"{p}: a single .npy array, not an .npz archive with 'x' and 'y'")
-            missing = [k for k in ("x", "y") if k not in f.files]
-            if missing:
-                raise DatasetError(f"{p}: the .npz has no {' and '.join(repr(k) for k in missing)} "
-                                   f"(it holds {sorted(f.files)[:8]})")
-            x, y = f["x"], f["y"]
+            with f:
+                missing = [k for k in ("x", "y") if k not in f.files]
+                if missing:
+                    raise DatasetError(f"{p}: the .npz has no {' and '.join(repr(k) for k in missing)} "
+                                       f"(it holds {sorted(f.files)[:8]})")
+                x, y = f["x"], f["y"]
     except DatasetError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
