@@ -90,6 +90,9 @@ def test_dot_keras_docstring_numbers():
     # a zero vector is divided by 1e-7, not by zero: the result stays finite (0)
     z = layers.Dot(-1, normalize=True)([np.zeros((2, 3)), np.ones((2, 3))])
     np.testing.assert_array_equal(np.asarray(z), np.zeros((2, 1), np.float32))
+    # a vector shorter than 1e-7 is divided by 1e-7 (Keras' epsilon), not by its norm
+    tiny = layers.Dot(-1, normalize=True, dtype="float64")([np.array([[1e-9, 0.0]]), np.array([[2.0, 0.0]])])
+    np.testing.assert_allclose(np.asarray(tiny), [[1e-2]], rtol=1e-12)
 
 
 @pytest.mark.parametrize("s1, s2, axes", [(c[0], c[1], c[2]) for c in CASES])
