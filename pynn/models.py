@@ -516,7 +516,7 @@ class Model(Layer):
     def from_config(cls, config, custom_objects=None):
         from .saving import functional_from_config
 
-        return functional_from_config(cls, config, custom_objects)
+        return _with_custom_objects(custom_objects, functional_from_config, cls, config, custom_objects)
 
     def save(self, filepath):
         """Architecture (JSON config), weights, compile settings and optimizer state in one zip file,
@@ -644,7 +644,21 @@ class Sequential(Model):
     def from_config(cls, config, custom_objects=None):
         from .saving import sequential_from_config
 
-        return sequential_from_config(cls, config, custom_objects)
+        return _with_custom_objects(custom_objects, sequential_from_config, cls, config, custom_objects)
+
+
+def _with_custom_objects(custom_objects, fn, *args):
+    """fn(*args) with custom_objects visible to the layers' own from_config (a Lambda's function,
+    a custom regularizer or constraint), as load_model makes them."""
+    from . import regularizers
+
+    if custom_objects is None:
+        return fn(*args)
+    token = regularizers._custom_objects.set(custom_objects)
+    try:
+        return fn(*args)
+    finally:
+        regularizers._custom_objects.reset(token)
 
 
 def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):

@@ -305,6 +305,13 @@ def test_save_and_load_with_lambda_needs_the_function(tmp_path):
     np.testing.assert_array_equal(again.predict([q, k], verbose=0), m.predict([q, k], verbose=0))
     assert again.get_layer(index=0).batch_shape == (None, 6)
     assert [t.shape for t in again.inputs] == [(None, 6), (None, 4, 6)]
+    # Model.from_config / Sequential.from_config hand custom_objects to the Lambda too
+    rebuilt = pynn.Model.from_config(m.get_config(), custom_objects={"scaled_tanh": scaled_tanh})
+    assert [type(l).__name__ for l in rebuilt.layers] == [type(l).__name__ for l in m.layers]
+    seq = pynn.Sequential([layers.Input((2,)), layers.Lambda(scaled_tanh)])
+    with pytest.raises(ValueError, match="scaled_tanh"):
+        pynn.Sequential.from_config(seq.get_config())
+    assert pynn.Sequential.from_config(seq.get_config(), {"scaled_tanh": scaled_tanh}).layers[0].function is scaled_tanh
 
 
 # ------------------------------------------------------------------------- Sequential.pop, Input
