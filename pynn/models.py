@@ -516,7 +516,7 @@ class Model(Layer):
     def from_config(cls, config, custom_objects=None):
         from .saving import functional_from_config
 
-        return functional_from_config(cls, config, custom_objects)
+        return _with_custom_objects(custom_objects, functional_from_config, cls, config, custom_objects)
 
     def save(self, filepath):
         """Architecture (JSON config), weights, compile settings and optimizer state in one zip file,
@@ -570,8 +570,44 @@ class Sequential(Model):
         if self._input_layer is not None:
             self._build_from(self._input_layer.batch_shape)
 
+    def pop(self, rebuild=True):
+        """Removes the last layer and returns it, as Keras 3; with rebuild (the default) a model
+        with a known input shape is built again for the layers left. ValueError when empty."""
+        if not self._layers:
+            raise ValueError(f"{self.name}: pop() on a Sequential model with no layers")
+        layer = self._layers.pop()
+        self._train_variables, self._symbolic = None, None
+        self.built = False
+        if rebuild and self._layers and self._build_input_shape is not None:
+            self._build_from(self._build_input_shape)
+        return layer
+
+    @property
+    def inputs(self):
+        """[the input's symbolic tensor] once the model knows its input shape, else None."""
+        return None if self._symbolic_graph() is None else [self._symbolic[0]]
+
+    @property
+    def outputs(self):
+        """[the output's symbolic tensor] once the model knows its input shape, else None."""
+        return None if self._symbolic_graph() is None else [self._symbolic[1]]
+
+    def _symbolic_graph(self):
+        """The model's layers called on a symbolic input of its build shape (made once per build)."""
+        if not self.built or not self._layers or self._build_input_shape is None:
+            return None
+        if getattr(self, "_symbolic", None) is None:
+            x = (self._input_layer.output if self._input_layer is not None
+                 else InputLayer(batch_shape=self._build_input_shape).output)
+            y = x
+            for layer in self._layers:
+                y = layer(y)
+            self._symbolic = (x, y)
+        return self._symbolic
+
     def _build_from(self, shape):
         """Builds every layer from the input shape, keeping each layer's output shape for summary()."""
+        self._symbolic = None
         self._build_input_shape = tuple(shape)
         self.input_shape = self._build_input_shape
         for layer in self._layers:
@@ -608,7 +644,21 @@ class Sequential(Model):
     def from_config(cls, config, custom_objects=None):
         from .saving import sequential_from_config
 
-        return sequential_from_config(cls, config, custom_objects)
+        return _with_custom_objects(custom_objects, sequential_from_config, cls, config, custom_objects)
+
+
+def _with_custom_objects(custom_objects, fn, *args):
+    """fn(*args) with custom_objects visible to the layers' own from_config (a Lambda's function,
+    a custom regularizer or constraint), as load_model makes them."""
+    from . import regularizers
+
+    if custom_objects is None:
+        return fn(*args)
+    token = regularizers._custom_objects.set(custom_objects)
+    try:
+        return fn(*args)
+    finally:
+        regularizers._custom_objects.reset(token)
 
 
 def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):

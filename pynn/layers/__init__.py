@@ -5,8 +5,9 @@ from .convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Co
                             Convolution2D, Convolution2DTranspose, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,
                             SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, ReLU, Reshape, Softmax
-from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
-                      maximum, minimum, multiply, subtract)
+from .core_extra import Identity, Lambda
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
+                      dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization
 from .regularization import SpatialDropout1D, SpatialDropout2D
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
@@ -23,7 +24,7 @@ __all__ = [
     "SeparableConv2D", "Convolution1D", "Convolution2D", "Convolution1DTranspose", "Convolution2DTranspose",
     "SeparableConvolution1D", "SeparableConvolution2D",
     "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D", "Permute",
-    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D",
+    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "Dot", "dot", "Lambda", "Identity",
 ] + _pooling_all
 
 

@@ -21,14 +21,36 @@ def _single(layer, input_shape):
 
 @register
 class InputLayer(Layer):
-    """The entry of a model: holds the symbolic tensor Input() returns. shape excludes the batch."""
+    """The entry of a model: holds the symbolic tensor Input() returns. shape excludes the batch,
+    batch_shape includes it (Keras' arguments; see Input for those pynn does not support)."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
-        if "batch_shape" in kwargs:
-            batch_shape = tuple(kwargs.pop("batch_shape"))
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+                 optional=False, **kwargs):
+        if "input_shape" in kwargs:  # Keras' deprecated spelling
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+        for what, given in (("sparse=True", sparse), ("ragged=True", kwargs.pop("ragged", None)),
+                            ("optional=True", optional), ("tensor=", kwargs.pop("input_tensor", None) is not None)):
+            if given:
+                _unsupported(what)
+        if shape is not None and batch_shape is not None:
+            raise ValueError("InputLayer: you cannot pass both `shape` and `batch_shape` at the same time")
+        if batch_size is not None and batch_shape is not None:
+            raise ValueError("InputLayer: you cannot pass both `batch_size` and `batch_shape` at the same time")
+        if batch_shape is not None:
+            if isinstance(batch_shape, int) or len(tuple(batch_shape)) < 1:
+                raise ValueError(f"InputLayer: batch_shape must be a tuple starting with the batch size, got "
+                                 f"{batch_shape!r}")
+            batch_shape = tuple(batch_shape)
             batch_size, shape = batch_shape[0], batch_shape[1:]
+            if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                           or batch_size < 0):
+                raise ValueError(f"InputLayer: the batch size must be a non-negative int or None, got "
+                                 f"batch_shape={batch_shape}")
         if shape is None:
-            raise ValueError("InputLayer: give the input shape without the batch, e.g. Input(shape=(784,))")
+            raise ValueError("InputLayer: give the input shape without the batch, e.g. Input(shape=(784,)), or "
+                             "batch_shape= with it")
         if isinstance(shape, int):
             shape = (shape,)
         shape = tuple(shape)
@@ -48,12 +70,24 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype.name, "name": self.name}
+        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype.name, "sparse": False, "name": self.name,
+                "optional": False}
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None):
-    """The symbolic input of a functional model: ``x = Input(shape=(784,))``."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name).output
+def _unsupported(what):
+    raise NotImplementedError(f"Input: {what} is not supported by pynn's functional API (dense inputs that are "
+                              f"always given only)")
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
+          optional=False):
+    """The symbolic input of a functional model: ``x = Input(shape=(784,))``, as Keras 3.
+
+    shape excludes the batch axis; batch_shape (exclusive with shape and batch_size) includes
+    it. sparse=True, optional=True (an input that may be None) and tensor= are Keras options
+    pynn does not support: they raise NotImplementedError rather than being ignored."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                      name=name, optional=optional, input_tensor=tensor).output
 
 
 # activation functions the fused dense kernel applies itself; softmax and sigmoid go through
