@@ -43,7 +43,7 @@ from .layers.base import KerasTensor, Layer, _is_nested_numbers, register
 from .layers.core import InputLayer
 from .tensor import Tensor, from_numpy, tensor
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json"]
 
 
 @register
@@ -495,12 +495,30 @@ class Model(Layer):
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
     # ------------------------------------------------------------ summary
-    def summary(self, print_fn=None, line_length=None):
-        """Prints Keras' table of layers, output shapes and parameter counts."""
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Prints Keras' table of layers, output shapes and parameter counts, line by line through
+        print_fn (print by default). Keras 3's options: line_length (the table's width),
+        positions (each column's right edge, as fractions of line_length), expand_nested (nested
+        models' layers below them), show_trainable (a Trainable column: Y, N, or - without weights),
+        layer_range (two name patterns: the first layer matching the first to the last matching
+        the second)."""
         from .saving import summary_lines
 
-        for line in summary_lines(self, line_length):
+        if print_fn is not None and not callable(print_fn):
+            raise TypeError(f"{self.name}.summary: print_fn must be callable, got {type(print_fn).__name__}")
+        for line in summary_lines(self, line_length, positions, expand_nested, show_trainable, layer_range):
             (print_fn or print)(line)
+
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string in Keras' layout ({"class_name", "config",
+        ...}); json.dumps' keyword arguments (indent=...) pass through. No weights; rebuild it with
+        pynn.models.model_from_json."""
+        import json
+
+        from .saving import model_json_dict
+
+        return json.dumps(model_json_dict(self), **kwargs)
 
     # ------------------------------------------------------------ config and saving
     def get_config(self):
@@ -659,6 +677,15 @@ def _with_custom_objects(custom_objects, fn, *args):
         return fn(*args)
     finally:
         regularizers._custom_objects.reset(token)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model (new weights) from model.to_json()'s string: parsed as data, never run, its layer
+    classes only from the registry or custom_objects={"Name": cls}. ValueError for a string
+    that is not such a config."""
+    from .saving import model_from_json as _from_json
+
+    return _from_json(json_string, custom_objects)
 
 
 def load_model(filepath, custom_objects=None, compile=True, max_bytes=None):

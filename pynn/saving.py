@@ -983,6 +983,67 @@ def _restore_optimizer(model, src, info, config):
     opt.iterations = config.get("optimizer_iterations", 0)
 
 
+# ---------------------------------------------------------------- JSON architecture
+
+_JSON_MAX_ITEMS = 1 << 28  # the most values one weight a JSON config may ask for (1 GiB of float32)
+
+
+def model_json_dict(model):
+    """model.to_json()'s content: Keras' {"class_name", "config", "build_config"} layout."""
+    return {"module": "pynn.models", "class_name": type(model).__name__, "config": model.get_config(),
+            "build_config": {"input_shape": _jsonable_shape(model._build_input_shape)}}
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Rebuilds a model from model_json_dict's JSON text (Note [Untrusted model files]: data only)."""
+    if isinstance(json_string, (bytes, bytearray)):
+        try:
+            json_string = json_string.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"model_from_json: the text is not UTF-8 ({e})") from None
+    if not isinstance(json_string, str):
+        raise TypeError(f"model_from_json: expected a JSON string, got {type(json_string).__name__}")
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(f"model_from_json: custom_objects must be a dict, got {type(custom_objects).__name__}")
+    try:
+        try:
+            config = json.loads(json_string)
+        except RecursionError:
+            raise _Corrupt("the JSON is nested too deeply") from None
+        except ValueError as e:
+            raise _Corrupt(f"not valid JSON ({e})") from None
+        stack = [(config, 1)]
+        while stack:
+            value, depth = stack.pop()
+            if depth > _MAX_DEPTH:
+                raise _Corrupt(f"the JSON is nested more than {_MAX_DEPTH} levels deep")
+            if isinstance(value, dict):
+                stack.extend((v, depth + 1) for v in value.values())
+            elif isinstance(value, list):
+                stack.extend((v, depth + 1) for v in value)
+        if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) \
+                or not isinstance(config.get("config"), dict):
+            raise _Corrupt("expected a JSON object with a class_name string and a config object, as model.to_json() "
+                           "writes")
+        build = config.get("build_config")
+        shape = build.get("input_shape") if isinstance(build, dict) else None
+        _check_config_shapes({"config": config["config"], "build_input_shape": shape}, _JSON_MAX_ITEMS)
+        objects = regularizers._custom_objects.set(custom_objects)
+        try:
+            model = _rebuild({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
+            from .models import Model
+
+            if not isinstance(model, Model):
+                raise _Corrupt(f"class {config['class_name']!r} is a layer, not a model")
+            if (not model.built or not model.weights) and shape is not None:
+                _build_by_calling(model, shape)
+        finally:
+            regularizers._custom_objects.reset(objects)
+    except _Corrupt as e:
+        raise ValueError(f"model_from_json: {e}") from None
+    return model
+
+
 # ---------------------------------------------------------------- summary
 
 def _human_bytes(n):
@@ -996,13 +1057,39 @@ def _count(variables):
     return sum(v.size for v in variables), sum(v.size * v.dtype.itemsize for v in variables)
 
 
-def summary_lines(model, line_length=None):
-    """Keras 3's summary table: one row per layer (name, type, output shape, parameters)."""
+def _layer_range_bounds(layers, layer_range):
+    """[first, last + 1] of the layers whose names match layer_range's two patterns (re.match),
+    as Keras 3 chooses them."""
+    if layer_range is None:
+        return 0, len(layers)
+    if not isinstance(layer_range, (list, tuple)) or len(layer_range) != 2:
+        raise ValueError(f"summary: layer_range must be a list or tuple of two layer names, got {layer_range!r:.80}")
+    if not all(isinstance(p, str) for p in layer_range):
+        raise ValueError(f"summary: layer_range must hold two strings, got {layer_range!r:.80}")
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not lower or not upper:
+        raise ValueError(f"summary: layer_range {list(layer_range)} matches no layer name; layers: "
+                         f"{[l.name for l in layers]}")
+    if min(lower) > max(upper):
+        return min(upper), max(lower) + 1
+    return min(lower), max(upper) + 1
+
+
+def summary_lines(model, line_length=None, positions=None, expand_nested=False, show_trainable=False,
+                  layer_range=None):
+    """Keras 3's summary table: one row per layer (name, type, output shape, parameters), with
+    Keras' options: a Trainable column (Y, N, or - for a layer without weights), nested models'
+    layers below them ("└ " rows), the layers from the first matching layer_range[0] to the
+    last matching layer_range[1], and column edges at `positions` (fractions of line_length, or
+    absolute when above 1)."""
     from .models import Sequential
 
-    rows = []
     layers = model._layers if not isinstance(model, Sequential) else model.layers
-    for layer in layers:
+    start, stop = _layer_range_bounds(layers, layer_range)
+    rows = []
+
+    def add_rows(layer, level):
         shape = layer.output_shape
         if shape is None:
             shape_text = "?"
@@ -1012,18 +1099,46 @@ def summary_lines(model, line_length=None):
             shape_text = shape_str(shape)
         built = layer.built or isinstance(layer, InputLayer)
         params = f"{layer.count_params():,}" if built else "0 (unbuilt)"
-        rows.append((f"{layer.name} ({type(layer).__name__})", shape_text, params))
-    headers = ("Layer (type)", "Output Shape", "Param #")
-    widths = [max(31, *(len(r[0]) for r in rows)) if rows else 31, 22, 13]
-    widths[1] = max([widths[1]] + [len(r[1]) for r in rows])
-    if line_length:
-        widths[0] = max(widths[0], line_length - widths[1] - widths[2] - 10)
+        prefix = "   " * level + "└ " if level else ""
+        kind = getattr(layer, "keras_class_name", type(layer).__name__)
+        row = [f"{prefix}{layer.name} ({kind})", shape_text, params]
+        if show_trainable:
+            row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+        rows.append(row)
+        if expand_nested and layer.layers:
+            for sub in layer.layers:
+                add_rows(sub, level + 1)
+
+    for layer in layers[start:stop]:
+        add_rows(layer, 0)
+    headers = ["Layer (type)", "Output Shape", "Param #"] + (["Trainable"] if show_trainable else [])
+    align = ["l", "l", "r"] + (["c"] if show_trainable else [])
+    if positions is not None:
+        if not isinstance(positions, (list, tuple)) or len(positions) != len(headers) \
+                or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in positions):
+            raise ValueError(f"summary: positions must list {len(headers)} numbers (the right edge of each column), "
+                             f"got {positions!r:.80}")
+        total = line_length or (88 + (12 if show_trainable else 0))
+        edges = [int(p * total) if p <= 1 else int(p) for p in positions]
+        widths, current = [], 0
+        for e in edges:
+            if e - current < 4:
+                raise ValueError(f"summary: positions {list(positions)} leave a column narrower than 4 characters "
+                                 f"(line_length {total})")
+            widths.append(e - current - 3)  # a border and a space each side
+            current = e
+    else:
+        widths = [31, 22, 13] + ([9] if show_trainable else [])
+    widths = [max([w, len(h)] + [len(r[i]) for r in rows]) for i, (w, h) in enumerate(zip(widths, headers))]
+    if positions is None and line_length:
+        widths[0] = max(widths[0], line_length - sum(widths[1:]) - 3 * len(widths) - 1)
 
     def line(left, fill, mid, right):
         return left + mid.join(fill * (w + 2) for w in widths) + right
 
     def cells(values, edge):
-        texts = [values[0].ljust(widths[0]), values[1].ljust(widths[1]), values[2].rjust(widths[2])]
+        texts = [v.ljust(w) if a == "l" else v.rjust(w) if a == "r" else v.center(w)
+                 for v, w, a in zip(values, widths, align)]
         return edge + edge.join(f" {t} " for t in texts) + edge
 
     out = [f'Model: "{model.name}"', line("┏", "━", "┳", "┓"), cells(headers, "┃"), line("┡", "━", "╇", "┩")]

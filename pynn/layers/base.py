@@ -435,3 +435,249 @@ def _unique(variables):
             seen.add(id(v))
             out.append(v)
     return out
+
+
+# ---------------------------------------------------------------- operators on symbolic tensors
+#
+# Note [Symbolic operators]
+# As Keras 3's KerasTensor does, `x + y`, `2 * x`, `x / y`, `-x`, `abs(x)`, `x ** 2`, `x @ w`,
+# the comparisons `<`, `<=`, `>`, `>=`, `!=` and basic slicing `x[:, :10]`, `x[..., 0]` on symbolic
+# tensors record one call of a small layer, OpLayer, that holds the op's name and its constant
+# operands (None where a symbolic operand goes). A functional model then runs, trains (captured
+# too: the op is a pynn op on the step's tensors), summarizes, saves and loads it like any
+# layer. Constants must be plain numbers or small nested lists of numbers (a list constant takes
+# the dtype of a floating tensor operand, as Keras converts it); arrays and tensors are refused,
+# since a config holds no array data. `==` keeps its identity meaning, as in Keras.
+
+_BINARY_OPS = {  # op name -> (the ops function name, Keras' op class name)
+    "add": ("add", "Add"), "subtract": ("subtract", "Subtract"), "multiply": ("multiply", "Multiply"),
+    "true_divide": ("divide", "TrueDivide"), "power": ("power", "Power"), "matmul": ("matmul", "Matmul"),
+    "less": ("less", "Less"), "less_equal": ("less_equal", "LessEqual"), "greater": ("greater", "Greater"),
+    "greater_equal": ("greater_equal", "GreaterEqual"), "not_equal": ("not_equal", "NotEqual"),
+}
+_UNARY_OPS = {"negative": ("negative", "Negative"), "absolute": ("abs", "Absolute")}
+_MAX_CONSTANT_ITEMS = 4096
+
+
+def _constant(value, where):
+    """A constant operand as a plain number or nested list of numbers, else ValueError/TypeError."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Number) and not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: complex constants are not supported, got {value!r}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return int(value)
+    if isinstance(value, (numbers.Real, np.floating)):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        if not _is_nested_numbers(value):
+            raise TypeError(f"{where}: a constant list must hold only numbers, got {value!r:.80}")
+        arr = np.asarray(value)
+        if arr.dtype == object:
+            raise ValueError(f"{where}: a constant list must be rectangular, got {value!r:.80}")
+        if arr.size > _MAX_CONSTANT_ITEMS:
+            raise ValueError(f"{where}: a constant list of {arr.size} numbers is too large for a model config "
+                             f"(at most {_MAX_CONSTANT_ITEMS}); make it a layer weight instead")
+        return arr.tolist()
+    if isinstance(value, np.ndarray) or ops._is_tensor(value) or hasattr(value, "__array__"):
+        raise ValueError(f"{where}: an array or tensor constant (shape {tuple(np.shape(value))}) cannot be stored in "
+                         f"a model config; use a plain number or a small list, or make it a layer weight (or a "
+                         f"pynn.Input)")
+    raise TypeError(f"{where}: unsupported operand of type {type(value).__name__}")
+
+
+def _encode_key(key, where):
+    """A basic-indexing key as JSON data: ints, [start, stop, step] slices, "..." and null (newaxis)."""
+    items = key if isinstance(key, tuple) else (key,)
+    out = []
+    for k in items:
+        if isinstance(k, (bool, np.bool_)):
+            raise TypeError(f"{where}: boolean indices are not supported on a symbolic tensor")
+        if isinstance(k, (numbers.Integral, np.integer)):
+            out.append(int(k))
+        elif isinstance(k, slice):
+            parts = []
+            for p in (k.start, k.stop, k.step):
+                if p is not None and (isinstance(p, (bool, np.bool_)) or not isinstance(p, (numbers.Integral,
+                                                                                             np.integer))):
+                    raise TypeError(f"{where}: slice bounds must be integers or None, got {p!r:.60}")
+                parts.append(None if p is None else int(p))
+            out.append({"slice": parts})
+        elif k is Ellipsis:
+            out.append("...")
+        elif k is None:
+            out.append(None)
+        else:
+            raise TypeError(f"{where}: only basic indexing (integers, slices, ..., None) is supported on a symbolic "
+                            f"tensor, got an index of type {type(k).__name__}")
+    return out
+
+
+def _decode_key(items, where):
+    if not isinstance(items, list):
+        raise ValueError(f"{where}: key must be a list, got {type(items).__name__}")
+    out = []
+    for k in items:
+        if k is None:
+            out.append(None)
+        elif k == "...":
+            out.append(Ellipsis)
+        elif type(k) is int:
+            out.append(k)
+        elif isinstance(k, dict) and set(k) == {"slice"} and isinstance(k["slice"], list) and len(k["slice"]) == 3 \
+                and all(p is None or type(p) is int for p in k["slice"]):
+            out.append(slice(*k["slice"]))
+        else:
+            raise ValueError(f"{where}: bad index entry {k!r:.60} in key")
+    return tuple(out)
+
+
+@register
+class OpLayer(Layer):
+    """One operator on symbolic tensors (Note [Symbolic operators]): op is a name of
+    _BINARY_OPS, _UNARY_OPS or "get_item"; operands lists each operand in order, None for a
+    symbolic tensor (taken from the call's inputs in turn) or a constant; key is get_item's index.
+    Made by KerasTensor's operators; has no weights and does not cast its inputs."""
+
+    def __init__(self, op, operands=None, key=None, **kwargs):
+        where = f"OpLayer({op!r})"
+        if op not in _BINARY_OPS and op not in _UNARY_OPS and op != "get_item":
+            raise ValueError(f"OpLayer: unknown op {op!r}; known: {sorted(list(_BINARY_OPS) + list(_UNARY_OPS))} "
+                             f"and 'get_item'")
+        kwargs.setdefault("name", unique_name(op))
+        super().__init__(**kwargs)
+        arity = 2 if op in _BINARY_OPS else 1
+        operands = [None] * arity if operands is None else list(operands)
+        if len(operands) != arity or all(o is not None for o in operands):
+            raise ValueError(f"{where}: operands must list {arity} operand(s), at least one of them None (a symbolic "
+                             f"tensor), got {operands!r:.80}")
+        self.op = op
+        self.operands = [None if o is None else _constant(o, where) for o in operands]
+        self.n_inputs = sum(o is None for o in self.operands)
+        if op == "get_item":
+            self.key = _encode_key(key, where) if not isinstance(key, list) else _encode_key(_decode_key(key, where),
+                                                                                             where)
+            self._key = _decode_key(self.key, where)
+        else:
+            if key is not None:
+                raise ValueError(f"{where}: key is only for get_item")
+            self.key = None
+        self._constants = {}  # (operand index, dtype) -> Tensor, made once (a captured step's constant)
+
+    @property
+    def keras_class_name(self):
+        """The Keras op class this stands for (summary's type column)."""
+        if self.op == "get_item":
+            return "GetItem"
+        return (_BINARY_OPS.get(self.op) or _UNARY_OPS[self.op])[1]
+
+    def _operand(self, i, tensors):
+        c = self.operands[i]
+        if not isinstance(c, list):
+            return c
+        dtype = next((t.dtype for t in tensors if t.dtype.is_floating_point), None)
+        k = (i, None if dtype is None else dtype.name)
+        if k not in self._constants:
+            arr = np.asarray(c) if dtype is None else np.asarray(c, dtype=dtype.dtype)
+            self._constants[k] = ops._as_tensor(arr, self.name)
+        return self._constants[k]
+
+    def call(self, inputs):
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(tensors) != self.n_inputs:
+            raise ValueError(f"{self.name} ({self.op}): expected {self.n_inputs} tensor input(s), got {len(tensors)}")
+        if self.op == "get_item":
+            return ops.getitem(tensors[0], self._key)
+        it = iter(tensors)
+        args = [next(it) if c is None else self._operand(i, tensors) for i, c in enumerate(self.operands)]
+        fn = getattr(ops, (_BINARY_OPS.get(self.op) or _UNARY_OPS[self.op])[0])
+        try:
+            return fn(*args)
+        except ValueError as e:
+            shapes = [tuple(a.shape) if ops._is_tensor(a) else np.shape(a) for a in args]
+            raise ValueError(f"{self.name} ({self.op}): operands of shapes {shapes}: {e}") from None
+
+    def _convert(self, x):
+        if isinstance(x, (list, tuple)):
+            return [ops._as_tensor(v, self.name) for v in x]
+        return ops._as_tensor(x, self.name)
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if not _is_symbolic(inputs):
+            return super().__call__(inputs, training=training, **kwargs)
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        # The output shape and dtype: the op on zeros with every unknown dim 2, then 3; a dim that
+        # follows them is unknown (None), any other is the op's.
+        results = []
+        for fill in (2, 3):
+            dummy = [zeros(tuple(fill if d is None else d for d in t.shape), t.dtype) for t in flat]
+            _call_state.shape_only += 1
+            try:
+                with no_grad():
+                    try:
+                        y = self.call(dummy if isinstance(inputs, (list, tuple)) else dummy[0])
+                    except (IndexError, ValueError, TypeError) as e:
+                        shapes = [shape_str(t.shape) for t in flat]
+                        raise type(e)(f"{self.name} ({self.op}) on symbolic tensor(s) of shape "
+                                      f"{', '.join(shapes)}: {e}") from None
+            finally:
+                _call_state.shape_only -= 1
+            results.append(y)
+        a, b = (tuple(r.shape) for r in results)
+        shape = tuple(None if da != db else da for da, db in zip(a, b))
+        self.built = True
+        self.input_shape = _shapes_of(inputs)
+        node = Node(self, inputs, None)
+        node.outputs = KerasTensor(shape, results[0].dtype.name, self.name, node)
+        self._inbound_nodes.append(node)
+        self.output_shape = shape
+        return node.outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"op": self.op, "operands": self.operands})
+        if self.key is not None:
+            config["key"] = self.key
+        return config
+
+
+def _binary(op, reflected=False):
+    def method(self, other):
+        if isinstance(other, KerasTensor):
+            return OpLayer(op)([other, self] if reflected else [self, other])
+        operands = [other, None] if reflected else [None, other]
+        return OpLayer(op, operands=operands)(self)
+
+    method.__name__ = f"__{'r' if reflected else ''}{op}__"
+    return method
+
+
+for _op, _dunder in [("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("true_divide", "truediv"),
+                     ("power", "pow"), ("matmul", "matmul")]:
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_op))
+    setattr(KerasTensor, f"__r{_dunder}__", _binary(_op, reflected=True))
+for _op, _dunder in [("less", "lt"), ("less_equal", "le"), ("greater", "gt"), ("greater_equal", "ge"),
+                     ("not_equal", "ne")]:
+    setattr(KerasTensor, f"__{_dunder}__", _binary(_op))
+KerasTensor.__neg__ = lambda self: OpLayer("negative")(self)
+KerasTensor.__abs__ = lambda self: OpLayer("absolute")(self)
+KerasTensor.__pos__ = lambda self: self
+
+
+def _getitem(self, key):
+    if isinstance(key, list) or isinstance(key, tuple) and any(isinstance(k, list) for k in key):
+        raise TypeError(f"{self.name}: only basic indexing (integers, slices, ..., None) is supported on a symbolic "
+                        f"tensor, got a list index {key!r:.60}")
+    return OpLayer("get_item", operands=[None], key=key)(self)
+
+
+KerasTensor.__getitem__ = _getitem
+KerasTensor.__array_ufunc__ = None  # np.float32(2) * x: NumPy hands the operator back to x
+
+
+def _no_iter(self):
+    raise TypeError("a KerasTensor is symbolic and cannot be iterated; index it (x[:, 0]) or use a layer")
+
+
+KerasTensor.__iter__ = _no_iter
+KerasTensor.__hash__ = object.__hash__  # __ne__ is element-wise; identity stays the hash, as in Keras
