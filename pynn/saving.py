@@ -1119,7 +1119,8 @@ def summary_lines(model, line_length=None, positions=None, expand_nested=False, 
             raise ValueError(f"summary: positions must list {len(headers)} numbers (the right edge of each column), "
                              f"got {positions!r:.80}")
         total = line_length or (88 + (12 if show_trainable else 0))
-        edges = [int(p * total) if p <= 1 else int(p) for p in positions]
+        relative = positions[-1] <= 1  # fractions of the line, else character columns (as Keras 2 read them)
+        edges = [int(p * total) if relative else int(p) for p in positions]
         widths, current = [], 0
         for e in edges:
             if e - current < 4:

@@ -238,6 +238,16 @@ def test_model_from_json_errors():
             layer["config"]["op"] = "__import__"
     with pytest.raises(ValueError, match="unknown op '__import__'"):
         model_from_json(json.dumps(bad))
+    for layer in bad["config"]["layers"]:
+        if layer["class_name"] == "OpLayer":
+            layer["config"].update(op="add", operands=[None, [[1.0] * 100] * 100])
+    with pytest.raises(ValueError, match="too large"):
+        model_from_json(json.dumps(bad))
+    for layer in bad["config"]["layers"]:
+        if layer["class_name"] == "OpLayer":
+            layer["config"].update(op="get_item", operands=[None], key=[{"slice": ["a", 1, 2]}])
+    with pytest.raises(ValueError, match="bad index entry"):
+        model_from_json(json.dumps(bad))
 
 
 def test_symbolic_errors():
@@ -330,6 +340,7 @@ def test_summary_positions():
     assert {len(l) for l in table} == {80 + 1}  # the edges at 40, 60 and 80, one border at the start
     top = lines[1]
     assert [i for i, c in enumerate(top) if c == "┳"] == [40, 60]
+    assert _lines(m, positions=[40, 60, 80]) == lines  # absolute columns
     with pytest.raises(ValueError, match="narrower than 4"):
         _lines(m, positions=[0.5, 0.51, 1.0], line_length=80)
     with pytest.raises(ValueError, match="positions must list 3"):
