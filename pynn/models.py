@@ -209,6 +209,14 @@ class Model(Layer):
                                   "loss_weights": loss_weights, "weighted_metrics": weighted_metrics}
         else:
             self._outputs_spec = None
+            # A functional model's one output may be named in dicts, as Keras allows.
+            name = self.outputs[0].node.layer.name if self._graph is not None else None
+            loss = _single_output_entry(loss, name, "loss")
+            loss_weights = _single_output_entry(loss_weights, name, "loss_weights")
+            metrics = _single_output_entry(metrics, name, "metrics")
+            weighted_metrics = _single_output_entry(weighted_metrics, name, "weighted_metrics")
+            if loss is None:
+                raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
             if loss_weights is not None and not isinstance(loss_weights, (int, float)):
                 loss_weights = _flat(loss_weights) if not isinstance(loss_weights, dict) else loss_weights
                 if len(loss_weights) != 1:
@@ -1100,6 +1108,18 @@ def _name_metrics(groups, weighted_groups):
                         counters[name] += 1
                         name = f"{name}_{counters[name] - 1}"
                 m.name = name
+
+
+def _single_output_entry(value, name, what):
+    """A compile argument given as a dict by output name, for a model with one output: the value
+    for that output (ValueError for other names)."""
+    if not isinstance(value, dict):
+        return value
+    unknown = [k for k in value if k != name]
+    if unknown:
+        raise ValueError(f"compile: {what} has keys {unknown} that are not output names; the output is "
+                         f"{[name] if name is not None else 'unnamed (not a functional model)'}")
+    return value.get(name)
 
 
 def _prepare_targets(y, names, op):

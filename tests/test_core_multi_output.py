@@ -295,3 +295,19 @@ def test_the_example_on_generated_data():
                                    0.25 * results[style]["score_loss"] + results[style]["topic_loss"], rtol=1e-5)
         assert {info["path"] for info in model.plan_info() if info["mode"] == "train"} <= {"captured", "pending"}
     assert results["list"] == results["dict"]
+
+
+def test_one_output_named_in_dicts_and_loss_weight():
+    a = pynn.Input(shape=(3,))
+    model = pynn.Model(a, layers.Dense(2, name="o")(a))
+    x = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
+    y = np.zeros((6, 2), "float32")
+    model.compile(loss={"o": "mse"}, loss_weights={"o": 2.5}, metrics={"o": ["mae"]})
+    p = model.predict(x, verbose=0).astype(np.float64)
+    logs = model.test_on_batch(x, y, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], 2.5 * (p ** 2).mean(), rtol=2e-5)
+    np.testing.assert_allclose(logs["mean_absolute_error"], np.abs(p).mean(), rtol=2e-5)
+    with pytest.raises(ValueError, match=r"\['x'\] that are not output names; the output is \['o'\]"):
+        model.compile(loss={"x": "mse"})
+    with pytest.raises(ValueError, match="give a loss"):
+        model.compile(loss={})
