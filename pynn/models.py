@@ -1022,6 +1022,11 @@ def _compile_outputs(model, loss, loss_weights, metrics, weighted_metrics):
     if loss is None:
         raise ValueError(f"compile: give a loss (a list or dict by output name {names}, or one loss for all)")
     losses = _per_output(loss, names, "loss", lambda v: not isinstance(v, (list, tuple, dict)))
+    # Keras also takes an output's loss wrapped in a one-element list: ["mse", ["binary_crossentropy"]].
+    losses = [l[0] if isinstance(l, (list, tuple)) and len(l) == 1 else l for l in losses]
+    for l in losses:
+        if isinstance(l, (list, tuple, dict)):
+            raise ValueError(f"compile: each output of {names} takes one loss, got {l!r} in loss={loss!r}")
     if all(l is None for l in losses):
         raise ValueError(f"compile: the loss gives no output of {names} a loss")
     if loss_weights is None:
@@ -1069,7 +1074,8 @@ def _compile_outputs(model, loss, loss_weights, metrics, weighted_metrics):
         spec.loss_fn = None if l is None else _losses.get(l)
 
         def resolve(m):
-            obj = _metrics.get(m, loss=l)
+            # "accuracy" is resolved by the output's loss (its class's name when given an alias such as "bce")
+            obj = _metrics.get(m, loss=spec.loss_fn if isinstance(spec.loss_fn, _losses.Loss) else l)
             if id(obj) in seen:
                 raise ValueError(f"compile: the metric object {obj.name!r} is given twice; give each output its own")
             seen.add(id(obj))

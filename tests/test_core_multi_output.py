@@ -311,3 +311,59 @@ def test_one_output_named_in_dicts_and_loss_weight():
         model.compile(loss={"x": "mse"})
     with pytest.raises(ValueError, match="give a loss"):
         model.compile(loss={})
+
+
+def keras_list_model():
+    """model_test._get_model_multi_outputs_list."""
+    x = pynn.Input(shape=(3,), name="input_a")
+    return pynn.Model(x, [layers.Dense(1, name="output_a")(x),
+                          layers.Dense(1, name="output_b", activation="sigmoid")(x)])
+
+
+KERAS_MODEL_TEST_CASES = [  # keras/src/models/model_test.py: compile arguments -> the History keys
+    (dict(loss=["mean_squared_error", "binary_crossentropy"],
+          metrics=["mean_squared_error", ["mean_squared_error", "accuracy"]], loss_weights=[0.1, 2]),
+     ["loss", "output_a_loss", "output_a_mean_squared_error", "output_b_accuracy", "output_b_loss",
+      "output_b_mean_squared_error"]),
+    (dict(loss=["mse", "bce"], metrics=[["bce", "mse", "mae"], ["mse", "acc"]], loss_weights=[0.1, 2]),
+     ["loss", "output_a_loss", "output_a_bce", "output_a_mae", "output_a_mse", "output_b_acc", "output_b_loss",
+      "output_b_mse"]),
+    (dict(loss=["mean_squared_error", ["binary_crossentropy"]],
+          metrics=["mean_squared_error", ["mean_squared_error", "accuracy"]], loss_weights=[0.1, 2]),
+     ["loss", "output_a_loss", "output_a_mean_squared_error", "output_b_accuracy", "output_b_loss",
+      "output_b_mean_squared_error"]),
+    (dict(loss={"output_a": "mean_squared_error", "output_b": "binary_crossentropy"},
+          metrics={"output_a": ["mean_squared_error"], "output_b": ["mean_squared_error", "accuracy"]},
+          weighted_metrics={"output_a": ["mean_squared_error"], "output_b": ["mean_squared_error", "accuracy"]}),
+     ["loss", "output_a_loss", "output_a_mean_squared_error", "output_a_weighted_mean_squared_error",
+      "output_b_accuracy", "output_b_loss", "output_b_mean_squared_error", "output_b_weighted_accuracy",
+      "output_b_weighted_mean_squared_error"]),
+    (dict(loss={"output_b": ["binary_crossentropy"]},
+          metrics={"output_b": ["mean_squared_error", "accuracy"]},
+          weighted_metrics={"output_b": ["mean_squared_error", "accuracy"]}),
+     ["loss", "output_b_accuracy", "output_b_mean_squared_error", "output_b_weighted_accuracy",
+      "output_b_weighted_mean_squared_error"]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(KERAS_MODEL_TEST_CASES)))
+def test_keras_model_test_history_keys(case):
+    options, keys = KERAS_MODEL_TEST_CASES[case]
+    model = keras_list_model()
+    model.compile(optimizer="sgd", **options)
+    rng = np.random.default_rng(case)
+    x, y1, y2 = rng.random((8, 3)), rng.random((8, 1)), rng.integers(0, 2, (8, 1))
+    y = {"output_a": y1, "output_b": y2} if isinstance(options["loss"], dict) else (y1, y2)
+    hist = model.fit(x, y, batch_size=2, epochs=1, verbose=0)
+    assert sorted(hist.history) == sorted(keys)
+    # "acc" / "accuracy" of the sigmoid output follows its binary loss: binary accuracy at 0.5.
+    acc = [k for k in keys if k in ("output_b_acc", "output_b_accuracy")]
+    if acc:
+        p = model.predict(x, verbose=0)[1]
+        np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)[acc[0]],
+                                   ((p > 0.5) == y2).mean())
+
+
+def test_a_loss_entry_must_be_one_loss():
+    with pytest.raises(ValueError, match="takes one loss"):
+        keras_list_model().compile(loss=["mse", ["mse", "mae"]])
