@@ -367,3 +367,27 @@ def test_keras_model_test_history_keys(case):
 def test_a_loss_entry_must_be_one_loss():
     with pytest.raises(ValueError, match="takes one loss"):
         keras_list_model().compile(loss=["mse", ["mse", "mae"]])
+
+
+def test_a_metric_that_computes_in_numpy_updates_its_output_after_each_replay():
+    x, (y1, y2) = generated(n=53)
+    sw = np.random.default_rng(6).uniform(0.5, 2.0, len(y1)).astype("float32")
+
+    def make(**options):
+        model = two_output_model(metric_style="dict", **options)
+        model.compile(optimizer="adam", loss=["mse", "sparse_categorical_crossentropy"],
+                      metrics={"cls": [metrics.SparseTopKCategoricalAccuracy(2)]},
+                      weighted_metrics={"cls": [metrics.SparseTopKCategoricalAccuracy(2)]}, **options)
+        return model
+
+    def run(model):
+        h = model.fit(x, [y1, y2], sample_weight=sw, epochs=3, batch_size=16, verbose=0)
+        return h.history, model.evaluate(x, [y1, y2], sample_weight=sw, batch_size=16, verbose=0)
+
+    (got, captured), (want, eager) = captured_and_eager(make, run)
+    assert got == want
+    assert_same_state(captured, eager)
+    train = [i for i in captured.plan_info() if i["mode"] == "train" and i["path"] == "captured"]
+    assert train and all(i["eager_metrics"] == ["cls_sparse_top_k_categorical_accuracy",
+                                                "cls_weighted_sparse_top_k_categorical_accuracy"] for i in train)
+    assert got[0]["cls_sparse_top_k_categorical_accuracy"] != got[0]["cls_weighted_sparse_top_k_categorical_accuracy"]
