@@ -717,7 +717,7 @@ _BY_NAME = {snake_case(c.__name__): c for c in _CLASSES}
 _BY_NAME.update({c.__name__.lower(): c for c in _CLASSES})
 _BY_NAME.update({
     "mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
-    "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kl_divergence": KLDivergence,
+    "msle": MeanSquaredLogarithmicError, "kld": KLDivergence, "kl_divergence": KLDivergence, "bce": BinaryCrossentropy,
     "kullback_leibler_divergence": KLDivergence, "logcosh": LogCosh, "log_cosh": LogCosh, "huber": Huber,
     "huber_loss": Huber, "categorical_generalized_cross_entropy": CategoricalGeneralizedCrossEntropy,
 })

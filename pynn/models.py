@@ -172,11 +172,15 @@ class Model(Layer):
         raise ValueError(f"{self.name}: no layer named {name!r}; layers: {[l.name for l in self.layers]}")
 
     # ------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                **kwargs):
         """Sets the optimizer, the loss and the metrics for fit/evaluate (names or objects).
 
         "accuracy" is resolved by the loss, as Keras does (sparse categorical
-        cross-entropy -> sparse categorical accuracy, and so on).
+        cross-entropy -> sparse categorical accuracy, and so on). A model with several
+        outputs (Note [Several outputs]) takes a loss per output (a list, a dict by output
+        layer name, or one loss for all), loss_weights (list or dict), and metrics and
+        weighted_metrics per output (a list of lists, or a dict).
         """
         run_eagerly = kwargs.pop("run_eagerly", False)
         jit_compile = kwargs.pop("jit_compile", "auto")
@@ -189,15 +193,54 @@ class Model(Layer):
         if loss is None:
             raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
         if self._graph is not None and len(self.outputs) > 1:
-            raise NotImplementedError("compile: models with several outputs cannot be trained yet; "
-                                      "make one model per output")
+            self._outputs_spec, self._loss_fn = _compile_outputs(self, loss, loss_weights, metrics,
+                                                                 weighted_metrics), None
+            self.metrics = [m for spec in self._outputs_spec for m in spec.metrics]
+            self.metrics += [m for spec in self._outputs_spec for m in spec.weighted_metrics]
+            self._metric_slots = {}
+            for i, spec in enumerate(self._outputs_spec):
+                self._metric_slots.update({id(m): (i, False) for m in spec.metrics})
+                self._metric_slots.update({id(m): (i, True) for m in spec.weighted_metrics})
+            trackers = [spec.tracker for spec in self._outputs_spec if spec.tracker is not None]
+            self._metric_slots.update({id(m): (i, None) for i, m in enumerate(s.tracker for s in self._outputs_spec)
+                                       if m is not None})
+            self.metrics += trackers  # Keras' order: loss, compiled metrics, then the per-output losses
+            self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                                  "loss_weights": loss_weights, "weighted_metrics": weighted_metrics}
+        else:
+            self._outputs_spec = None
+            # A functional model's one output may be named in dicts, as Keras allows.
+            name = self.outputs[0].node.layer.name if self._graph is not None else None
+            loss = _single_output_entry(loss, name, "loss")
+            loss_weights = _single_output_entry(loss_weights, name, "loss_weights")
+            metrics = _single_output_entry(metrics, name, "metrics")
+            weighted_metrics = _single_output_entry(weighted_metrics, name, "weighted_metrics")
+            if loss is None:
+                raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
+            if loss_weights is not None and not isinstance(loss_weights, (int, float)):
+                loss_weights = _flat(loss_weights) if not isinstance(loss_weights, dict) else loss_weights
+                if len(loss_weights) != 1:
+                    raise ValueError(f"compile: {self.name} has one output; loss_weights must be a number or "
+                                     f"one weight, got {loss_weights!r}")
+                loss_weights = list(loss_weights.values() if isinstance(loss_weights, dict) else loss_weights)[0]
+            self._loss_fn = _losses.get(loss)
+            if isinstance(metrics, (str, _metrics.Metric)) or (callable(metrics) and not isinstance(metrics, list)):
+                metrics = [metrics]
+            if isinstance(weighted_metrics, (str, _metrics.Metric)) or (
+                    callable(weighted_metrics) and not isinstance(weighted_metrics, list)):
+                weighted_metrics = [weighted_metrics]
+            self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics or [])}
+            # The metrics of a one-output model are given the sample weights (pynn's rule), so the
+            # weighted ones are more of them.
+            self.metrics = [_metrics.get(m, loss=loss) for m in list(metrics or []) + list(weighted_metrics or [])]
+            if weighted_metrics:
+                self._compile_args["weighted_metrics"] = list(weighted_metrics)
+                n = len(metrics or [])
+                _name_metrics([(None, self.metrics[:n])], [(None, self.metrics[n:])])
+        self._loss_weight = None if self._outputs_spec is not None else loss_weights
         self.optimizer = _optimizers.get(optimizer)
         self.loss = loss
-        self._loss_fn = _losses.get(loss)
-        if isinstance(metrics, (str, _metrics.Metric)) or (callable(metrics) and not isinstance(metrics, list)):
-            metrics = [metrics]
-        self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics or [])}
-        self.metrics = [_metrics.get(m, loss=loss) for m in metrics or []]
+        self._output_losses = None
         self._loss_tracker = _metrics.Mean(name="loss")
         self._log_order = None
         self.run_eagerly = bool(run_eagerly)
@@ -253,20 +296,32 @@ class Model(Layer):
         """The compiled loss, reduced to a scalar (a plain function's values are averaged);
         sample_weight weighs each sample as Keras' losses do (Note [Loss reduction]). Plus, as
         Keras 3's Trainer.compute_loss, the sum of each of `self.losses` (add_loss values,
-        activity and weight regularization: Note [Layer losses] in pynn/layers/base.py)."""
-        if sample_weight is None:
-            value = self._loss_fn(y, y_pred)
-        elif isinstance(self._loss_fn, _losses.Loss):
-            value = self._loss_fn(y, y_pred, sample_weight)
-        else:  # a plain function: its values weighted and averaged, as Keras' LossFunctionWrapper
-            value = _losses.reduce_weighted_values(self._loss_fn(y, y_pred), sample_weight, op="loss")
-        if not isinstance(value, Tensor):  # a plain function may return a number or an array (Keras converts it)
-            try:
-                value = tensor(value, dtype=None)
-            except (TypeError, ValueError, OverflowError) as e:
-                raise TypeError(f"compute_loss: the loss function must return a tensor or numbers, got "
-                                f"{type(value).__name__} ({e})") from None
-        total = value if value.ndim == 0 else value.mean()
+        activity and weight regularization: Note [Layer losses] in pynn/layers/base.py).
+
+        With several outputs (Note [Several outputs]) y and y_pred are lists in the order of
+        the outputs; the total is the sum of loss_weight * each output's loss, and the
+        unweighted per-output losses are kept for their trackers."""
+        specs = getattr(self, "_outputs_spec", None)
+        if specs is None:
+            total = _one_loss(self._loss_fn, y, y_pred, sample_weight)
+            if getattr(self, "_loss_weight", None) is not None:
+                total = total * self._loss_weight
+        else:
+            ys, preds = _flat(y), _flat(y_pred)
+            if len(ys) != len(specs) or len(preds) != len(specs):
+                raise ValueError(f"compute_loss: {self.name} has {len(specs)} outputs "
+                                 f"{[spec.name for spec in specs]}; got {len(ys)} targets and {len(preds)} predictions")
+            total, values = None, []
+            for spec, yt, yp in zip(specs, ys, preds):
+                if spec.loss_fn is None:  # an output without a loss (loss dict without its name)
+                    values.append(None)
+                    continue
+                value = _one_loss(spec.loss_fn, yt, yp, sample_weight)
+                values.append(value)
+                if spec.weight is not None:
+                    value = value * spec.weight
+                total = value if total is None else total + value
+            self._output_losses = values
         for extra in self.losses:
             extra = _as_loss_tensor(extra)
             if not extra.dtype.is_floating_point:
@@ -290,10 +345,22 @@ class Model(Layer):
     def _update_metrics(self, loss, y, y_pred, n, sample_weight=None):
         """The loss tracker (weighted by the batch size, as Keras 3) and every metric (weighted by
         sample_weight) after a batch of n samples; returns the metrics whose update could not be
-        captured (Note [Training step])."""
+        captured (Note [Training step]). With several outputs, each output's loss tracker takes
+        that output's unweighted loss, weighted by the batch size, as Keras 3's CompileLoss."""
         with no_grad():
             self._loss_tracker.update_state(loss, n)
-            return [m for m in self.metrics if not _capture.sub_step(_update_metric, m, y, y_pred, sample_weight)]
+            if getattr(self, "_outputs_spec", None) is None:
+                return [m for m in self.metrics if not _capture.sub_step(_update_metric, m, y, y_pred, sample_weight)]
+            values, self._output_losses = self._output_losses, None
+            eager = []
+            for m in self.metrics:
+                i, weighted = self._metric_slots[id(m)]
+                if weighted is None:  # the output's loss tracker
+                    if values is not None and values[i] is not None:
+                        m.update_state(values[i], n)
+                elif not _capture.sub_step(_update_metric_of, self, m, y, y_pred, sample_weight):
+                    eager.append(m)
+            return eager
 
     # ------------------------------------------------------------ one batch
     def train_step(self, x, y, sample_weight=None):
@@ -327,14 +394,15 @@ class Model(Layer):
             self._assert_trainable(op)
         else:
             self._assert_compiled(op)
-        xs, y = _prepare(_flat_inputs(x, op), y, op)
+        xs, y = _prepare(_flat_inputs(x, op), y, op, self)
         sw = _sample_weights(y, sample_weight, class_weight, op)
         self.reset_metrics()
         bx = [from_numpy(a) for a in xs]
-        bx, by = (bx[0] if len(bx) == 1 else bx), from_numpy(y)
+        bx = bx[0] if len(bx) == 1 else bx
+        by = [from_numpy(a) for a in y] if isinstance(y, list) else from_numpy(y)
         bw = None if sw is None else from_numpy(sw)
         loss, y_pred = step(bx, by) if bw is None else step(bx, by, bw)
-        self._update_metrics(loss, by, y_pred, _length(y), bw)
+        self._update_metrics(loss, by, y_pred, _y_length(y), bw)
         return self._result(return_dict)
 
     def predict_on_batch(self, x):
@@ -398,7 +466,7 @@ class Model(Layer):
                                  "its batches carry them")
             feed = _PipelineFeed(self, "train", pipeline, "fit", class_weight)
         else:
-            xs, y = _prepare(_flat_inputs(x, "fit"), y, "fit")
+            xs, y = _prepare(_flat_inputs(x, "fit"), y, "fit", self)
             sw = _sample_weights(y, sample_weight, class_weight, "fit")
             if validation_split and validation_data is None:
                 n = _length(xs[0])
@@ -406,9 +474,9 @@ class Model(Layer):
                 if split_at == 0 or split_at == n:
                     raise ValueError(f"fit: validation_split={validation_split} leaves no training or no "
                                      f"validation sample out of {n}")
-                val = _ArrayFeed(self, "test", [a[split_at:] for a in xs], y[split_at:],
+                val = _ArrayFeed(self, "test", [a[split_at:] for a in xs], _take(y, slice(split_at, None)),
                                  None if sw is None else sw[split_at:], val_batch)
-                xs, y = [a[:split_at] for a in xs], y[:split_at]
+                xs, y = [a[:split_at] for a in xs], _take(y, slice(None, split_at))
                 sw = None if sw is None else sw[:split_at]
             feed = _ArrayFeed(self, "train", xs, y, sw, batch_size)
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
@@ -738,7 +806,7 @@ class _PipelineFeed:
             else:
                 if y is None:
                     raise ValueError(f"{op}: a batch must carry its targets: (x, y) or (x, y, sample_weight)")
-                xs, y = _prepare(_flat_inputs(x, op), y, op)
+                xs, y = _prepare(_flat_inputs(x, op), y, op, self.model)
                 sw = _sample_weights(y, w, self.class_weight, op)
             if self.runner is None:
                 self.runner = _StepRunner(self.model, self.mode, xs, y, sw)
@@ -756,7 +824,7 @@ def _feed(model, mode, x, y, sample_weight, class_weight, batch_size, steps, op)
     if pipeline is None:
         if mode == "predict":
             return _ArrayFeed(model, mode, _prepare_inputs(x, op), None, None, batch_size)
-        xs, y = _prepare(_flat_inputs(x, op), y, op)
+        xs, y = _prepare(_flat_inputs(x, op), y, op, model)
         return _ArrayFeed(model, mode, xs, y, _sample_weights(y, sample_weight, class_weight, op), batch_size)
     if y is not None or sample_weight is not None:
         raise ValueError(f"{op}: y and sample_weight must not be given when x is a generator or a PyDataset: "
@@ -771,6 +839,33 @@ def _update_metric(m, y, y_pred, sample_weight):
         m.update_state(y, y_pred)
     else:
         m.update_state(y, y_pred, sample_weight=sample_weight)
+
+
+def _update_metric_of(model, m, y, y_pred, sample_weight):
+    """A compiled metric's update: with several outputs, on its output's targets and predictions,
+    given the sample weights only when it is one of weighted_metrics (as Keras 3)."""
+    slots = getattr(model, "_metric_slots", None) if getattr(model, "_outputs_spec", None) is not None else None
+    if slots is None:
+        return _update_metric(m, y, y_pred, sample_weight)
+    i, weighted = slots[id(m)]
+    _update_metric(m, y[i], y_pred[i], sample_weight if weighted else None)
+
+
+def _one_loss(loss_fn, y, y_pred, sample_weight):
+    """One loss function on one output, reduced to a scalar (Note [Loss reduction])."""
+    if sample_weight is None:
+        value = loss_fn(y, y_pred)
+    elif isinstance(loss_fn, _losses.Loss):
+        value = loss_fn(y, y_pred, sample_weight)
+    else:  # a plain function: its values weighted and averaged, as Keras' LossFunctionWrapper
+        value = _losses.reduce_weighted_values(loss_fn(y, y_pred), sample_weight, op="loss")
+    if not isinstance(value, Tensor):  # a plain function may return a number or an array (Keras converts it)
+        try:
+            value = tensor(value, dtype=None)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise TypeError(f"compute_loss: the loss function must return a tensor or numbers, got "
+                            f"{type(value).__name__} ({e})") from None
+    return value if value.ndim == 0 else value.mean()
 
 
 _MAX_PLANS = 32  # signatures a model keeps plans for
@@ -793,6 +888,7 @@ class _StepRunner:
     def __init__(self, model, mode, xs, y, sample_weight=None):
         self.model, self.mode, self.multi = model, mode, len(xs) > 1
         self.n_x, self.weighted, self.signature = len(xs), sample_weight is not None, None
+        self.multi_y, self.n_y = isinstance(y, list), None
         self.use(xs, y, sample_weight, mode)
         self.enabled = not model.run_eagerly and model.jit_compile is not False
         if "_plans" not in model.__dict__:
@@ -813,7 +909,12 @@ class _StepRunner:
         if len(xs) != self.n_x or (sample_weight is not None) != self.weighted:
             raise ValueError(f"{op}: every batch must have the structure of the first ({self.n_x} input(s), "
                              f"{'with' if self.weighted else 'without'} sample weights)")
-        self.sources = ([from_numpy(a) for a in xs] + ([] if y is None else [from_numpy(y)]) +
+        ys = [] if y is None else [from_numpy(a) for a in y] if isinstance(y, list) else [from_numpy(y)]
+        if self.n_y is None:
+            self.n_y = len(ys)
+        elif len(ys) != self.n_y:
+            raise ValueError(f"{op}: every batch must have the structure of the first ({self.n_y} target array(s))")
+        self.sources = ([from_numpy(a) for a in xs] + ys +
                         ([from_numpy(sample_weight)] if self.weighted else []))
         signature = tuple((tuple(t.shape[1:]), t._dtype_code) for t in self.sources)
         if signature != self.signature:  # (the first call: None)
@@ -822,7 +923,12 @@ class _StepRunner:
     def _inputs(self, inputs):
         """The batch tensors as (x, y, sample_weight): x a list for several inputs."""
         bx = list(inputs[:self.n_x]) if self.multi else inputs[0]
-        by = inputs[self.n_x] if self.mode != "predict" else None
+        if self.mode == "predict":
+            by = None
+        elif self.multi_y:  # several outputs: one target array each (Note [Several outputs])
+            by = list(inputs[self.n_x:self.n_x + self.n_y])
+        else:
+            by = inputs[self.n_x]
         return bx, by, (inputs[-1] if self.weighted else None)
 
     def _unit(self, *inputs):
@@ -834,7 +940,8 @@ class _StepRunner:
                 return model(bx, training=False)
         step = model.train_step if self.mode == "train" else model.test_step
         loss, y_pred = step(bx, by) if bw is None else step(bx, by, bw)
-        return y_pred, by, bw, model._update_metrics(loss, by, y_pred, by.shape[0], bw)
+        n = by[0].shape[0] if isinstance(by, list) else by.shape[0]
+        return y_pred, by, bw, model._update_metrics(loss, by, y_pred, n, bw)
 
     def _state(self):
         """Every tensor whose values change between steps: the plan must never bake them in."""
@@ -871,7 +978,7 @@ class _StepRunner:
             if entry.eager_metrics:
                 with no_grad():
                     for m in entry.eager_metrics:
-                        _update_metric(m, by, y_pred, bw)
+                        _update_metric_of(self.model, m, by, y_pred, bw)
             return None
         inputs = [_core._gather(s, order, start, stop) for s in self.sources]
         entry.seen += 1
@@ -891,6 +998,191 @@ class _StepRunner:
             if self.mode != "predict":
                 entry.eager_metrics = result[3]
         return result if self.mode == "predict" else None
+
+
+# ---------------------------------------------------------------- several outputs
+
+# Note [Several outputs]
+# A functional model with a list of outputs is compiled per output, as Keras 3's CompileLoss
+# and CompileMetrics: each output is named by the layer that makes it; loss, loss_weights,
+# metrics and weighted_metrics are a list in the order of the outputs, a dict by those names
+# (an output missing from a loss dict has no loss), or (loss only) one loss for all. The
+# targets y are a list / tuple in that order or a dict by name, turned into a list at once, so
+# the step (and its capture) sees one array per output next to the inputs. The total loss is
+# the sum of weight * loss (no multiplication without loss_weights, as Keras); each output's
+# unweighted loss has a Mean tracker "<name>_loss" (only when two or more outputs have a
+# loss), and each metric is named "<name>_<metric>". The logs list the loss, then the metrics
+# output by output (weighted_metrics after metrics), then the per-output losses.
+
+class _OutputSpec:
+    __slots__ = ("name", "loss_fn", "weight", "metrics", "weighted_metrics", "tracker")
+
+
+def _output_names(model):
+    specs = getattr(model, "_outputs_spec", None) if model is not None else None
+    return None if specs is None else [spec.name for spec in specs]
+
+
+def _per_output(value, names, what, leaf):
+    """value as a list with one entry per output: a list/tuple of len(names), a dict by name
+    (missing names None), or, when leaf(value), the same value for every output."""
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"compile: {what} has keys {unknown} that are not output names; the outputs are "
+                             f"{names}")
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)) and not leaf(value):
+        if len(value) != len(names):
+            raise ValueError(f"compile: {what} must have one entry per output {names}, got {len(value)}: {value!r}")
+        return list(value)
+    if leaf(value):
+        return [value] * len(names)
+    raise ValueError(f"compile: {what} must be a list with one entry per output {names} or a dict by output "
+                     f"name, got {value!r}")
+
+
+def _compile_outputs(model, loss, loss_weights, metrics, weighted_metrics):
+    names = [t.node.layer.name for t in model.outputs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"compile: {model.name}'s outputs must come from layers with different names, got {names}")
+    if loss is None:
+        raise ValueError(f"compile: give a loss (a list or dict by output name {names}, or one loss for all)")
+    losses = _per_output(loss, names, "loss", lambda v: not isinstance(v, (list, tuple, dict)))
+    # Keras also takes an output's loss wrapped in a one-element list: ["mse", ["binary_crossentropy"]].
+    losses = [l[0] if isinstance(l, (list, tuple)) and len(l) == 1 else l for l in losses]
+    for l in losses:
+        if isinstance(l, (list, tuple, dict)):
+            raise ValueError(f"compile: each output of {names} takes one loss, got {l!r} in loss={loss!r}")
+    if all(l is None for l in losses):
+        raise ValueError(f"compile: the loss gives no output of {names} a loss")
+    if loss_weights is None:
+        weights = [None] * len(names)
+    else:
+        if not isinstance(loss_weights, (list, tuple, dict)):
+            raise ValueError(f"compile: loss_weights must be a list or a dict by output name {names}, got "
+                             f"{loss_weights!r}")
+        weights = _per_output(loss_weights, names, "loss_weights", lambda v: False)
+        if isinstance(loss_weights, dict):
+            weights = [1.0 if w is None else w for w in weights]
+        for w in weights:
+            if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)):
+                raise ValueError(f"compile: loss_weights must be numbers, got {loss_weights!r}")
+        weights = [float(w) for w in weights]
+
+    def per_output_metrics(value, what):
+        if not value:
+            return [[] for _ in names]
+        if isinstance(value, (list, tuple)) and len(value) == len(names):
+            entries = list(value)
+        elif isinstance(value, dict):
+            entries = _per_output(value, names, what, lambda v: False)
+        else:
+            raise ValueError(f"compile: {what} for a model with outputs {names} must be a list with one entry "
+                             f"(a metric or a list of metrics) per output, or a dict by output name; got {value!r}")
+        out = []
+        for entry in entries:
+            if entry is None:
+                out.append([])
+            elif isinstance(entry, (list, tuple)):
+                out.append(list(entry))
+            else:
+                out.append([entry])
+        return out
+
+    metrics_lists = per_output_metrics(metrics, "metrics")
+    weighted_lists = per_output_metrics(weighted_metrics, "weighted_metrics")
+    seen = set()
+    specs = []
+    n_losses = sum(l is not None for l in losses)
+    for name, l, w, ms, wms in zip(names, losses, weights, metrics_lists, weighted_lists):
+        spec = _OutputSpec()
+        spec.name, spec.weight = name, w
+        spec.loss_fn = None if l is None else _losses.get(l)
+
+        def resolve(m):
+            # "accuracy" is resolved by the output's loss (its class's name when given an alias such as "bce")
+            obj = _metrics.get(m, loss=spec.loss_fn if isinstance(spec.loss_fn, _losses.Loss) else l)
+            if id(obj) in seen:
+                raise ValueError(f"compile: the metric object {obj.name!r} is given twice; give each output its own")
+            seen.add(id(obj))
+            if isinstance(m, str):
+                obj.name = m  # Keras names a metric given as a string by that string ("mae", "acc")
+            return obj
+
+        spec.metrics = [resolve(m) for m in ms]
+        spec.weighted_metrics = [resolve(m) for m in wms]
+        spec.tracker = _metrics.Mean(name=f"{name}_loss") if l is not None and n_losses > 1 else None
+        specs.append(spec)
+    _name_metrics([(spec.name, spec.metrics) for spec in specs], [(spec.name, spec.weighted_metrics) for spec in specs])
+    return specs
+
+
+def _name_metrics(groups, weighted_groups):
+    """Keras 3's names (CompileMetrics.result): "<output>_<metric>" (no prefix for a model with
+    one output); a repeated name gets "_1", "_2", ...; a weighted metric whose name is taken
+    becomes "<output>_weighted_<metric>" (then "_1", ...)."""
+    counters = {}
+    for weighted, groups_ in ((False, groups), (True, weighted_groups)):
+        for output, ms in groups_:
+            for m in ms:
+                base = m.name
+                name = f"{output}_{base}" if output else base
+                if name not in counters:
+                    counters[name] = 1
+                elif not weighted:
+                    counters[name] += 1
+                    name = f"{name}_{counters[name] - 1}"
+                else:
+                    name = f"{output}_weighted_{base}" if output else f"weighted_{base}"
+                    if name not in counters:
+                        counters[name] = 1
+                    else:
+                        counters[name] += 1
+                        name = f"{name}_{counters[name] - 1}"
+                m.name = name
+
+
+def _single_output_entry(value, name, what):
+    """A compile argument given as a dict by output name, for a model with one output: the value
+    for that output (ValueError for other names)."""
+    if not isinstance(value, dict):
+        return value
+    unknown = [k for k in value if k != name]
+    if unknown:
+        raise ValueError(f"compile: {what} has keys {unknown} that are not output names; the output is "
+                         f"{[name] if name is not None else 'unnamed (not a functional model)'}")
+    return value.get(name)
+
+
+def _prepare_targets(y, names, op):
+    """y for a model with the outputs `names`: a list / tuple in their order or a dict by name,
+    as a list of arrays (Note [Several outputs])."""
+    if isinstance(y, dict):
+        unknown = [k for k in y if k not in names]
+        missing = [n for n in names if n not in y]
+        if unknown or missing:
+            raise ValueError(f"{op}: y is a dict whose keys {sorted(map(str, y))} do not match the outputs {names}"
+                             + (f" (unknown: {unknown})" if unknown else "")
+                             + (f" (missing: {missing})" if missing else ""))
+        ys = [y[n] for n in names]
+    elif isinstance(y, (list, tuple)) and not _is_nested_numbers(y):
+        if len(y) != len(names):
+            raise ValueError(f"{op}: the model has {len(names)} outputs {names}; y has {len(y)} entries")
+        ys = list(y)
+    else:
+        raise ValueError(f"{op}: the model has {len(names)} outputs {names}; give y as a list with one array per "
+                         f"output or a dict by output name, got {type(y).__name__}")
+    return [_prepare_array(a, op, f"y[{n!r}]") for a, n in zip(ys, names)]
+
+
+def _take(y, index):
+    """Rows of the targets: an array, or a list of arrays for several outputs."""
+    return [a[index] for a in y] if isinstance(y, list) else y[index]
+
+
+def _y_length(y):
+    return _length(y[0]) if isinstance(y, list) else _length(y)
 
 
 # ---------------------------------------------------------------- data handling
@@ -932,10 +1224,26 @@ def _prepare_inputs(x, op):
     return xs
 
 
-def _prepare(xs, y, op):
+def _prepare(xs, y, op, model=None):
+    """The inputs and targets as arrays of one length; y a list of arrays, one per output, for a
+    model compiled with several outputs (Note [Several outputs])."""
     xs = [_prepare_array(a, op, "x") for a in xs]
     if y is None:
         raise ValueError(f"{op}: y is required (the targets)")
+    names = _output_names(model)
+    if names is not None:
+        ys = _prepare_targets(y, names, op)
+        for a, n in zip(ys, names):
+            if _length(a) != _length(ys[0]):
+                raise ValueError(f"{op}: the targets have different numbers of samples: "
+                                 f"{ {n: _length(a) for a, n in zip(ys, names)} }")
+        for a in xs:
+            if _length(a) != _length(ys[0]):
+                raise ValueError(f"{op}: x and y have different numbers of samples: x {a.shape}, y "
+                                 f"{[t.shape for t in ys]}")
+        if _length(ys[0]) == 0:
+            raise ValueError(f"{op}: x and y have no samples")
+        return xs, ys
     y = _prepare_array(y, op, "y")
     for a in xs:
         if _length(a) != _length(y):
@@ -955,6 +1263,19 @@ def _sample_weights(y, sample_weight, class_weight, op):
     one-hot rows, or to rounded (n, 1) targets, as Keras 3 does."""
     if sample_weight is not None and class_weight is not None:
         raise ValueError(f"{op}: you cannot pass class_weight and sample_weight at the same time")
+    if isinstance(y, list):  # several outputs (Note [Several outputs])
+        if class_weight is not None:
+            raise ValueError(f"{op}: class_weight is only supported for models with a single output, as in Keras")
+        if isinstance(sample_weight, dict) or (isinstance(sample_weight, (list, tuple)) and sample_weight
+                                               and all(np.ndim(w) >= 1 for w in sample_weight)):
+            raise NotImplementedError(f"{op}: sample_weight per output (a list or dict of arrays) is not supported "
+                                      f"yet; give one array of per-sample weights, applied to every output")
+        if sample_weight is None:
+            return None
+        sw = _prepare_array(sample_weight, op, "sample_weight")
+        if _length(sw) != _y_length(y):
+            raise ValueError(f"{op}: sample_weight has {_length(sw)} samples, y has {_y_length(y)}")
+        return sw.astype(np.float32) if sw.dtype != np.float32 and sw.dtype != np.float64 else sw
     if class_weight is not None:
         if not hasattr(class_weight, "items") or not hasattr(class_weight, "get"):
             raise ValueError(f"{op}: class_weight must be a dict of class indices to weights, got "

@@ -104,8 +104,9 @@ def test_functional_two_inputs_two_outputs_and_shared_layer():
                       else np.asarray(model.layers[-1](sum_)))
     p1, p2 = model.predict([xa, xb], verbose=0)
     assert p1.shape == (2, 1) and p2.shape == (2, 2)
-    with pytest.raises(NotImplementedError, match="several outputs"):
-        model.compile(loss="mse")
+    model.compile(loss="mse")  # one loss for both outputs (tests/test_core_multi_output.py)
+    logs = model.test_on_batch([xa, xb], [p1, p2], return_dict=True)
+    assert logs["loss"] == 0 and len(logs) == 3
 
 
 def test_functional_graph_errors():

@@ -503,7 +503,7 @@ _BY_NAME.update({c.__name__.lower(): c for c in _CLASSES})
 _BY_NAME.update({
     "acc": Accuracy, "mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
     "msle": MeanSquaredLogarithmicError, "rmse": RootMeanSquaredError, "logcosh": LogCoshError,
-    "log_cosh_error": LogCoshError, "kld": KLDivergence, "auc": AUC, "r2_score": R2Score,
+    "log_cosh_error": LogCoshError, "kld": KLDivergence, "auc": AUC, "r2_score": R2Score, "bce": BinaryCrossentropy,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
 })
