@@ -567,3 +567,18 @@ def test_reuters_categorical_and_sparse_agree(isolated, monkeypatch):
     np.testing.assert_allclose(runs[0][1].history["loss"], runs[1][1].history["loss"], rtol=1e-4)
     with pytest.raises(ValueError, match="labels"):
         example.run(labels="onehot", data=data)
+
+
+@pytest.mark.parametrize("script,module", [("imdb_binary", "imdb"), ("reuters_multiclass", "reuters")])
+def test_scripts_without_data_say_where_they_looked(isolated, capsys, script, module):
+    """The thin scripts run the examples' main(); offline with no file they exit 1 naming the places."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{script}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # __name__ is not "__main__": nothing runs yet
+    assert mod.main is importlib.import_module(f"pynn.examples.{module}").main
+    assert mod.main(["--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and str(isolated / "data" / module / f"{module}.npz") in err
