@@ -135,34 +135,34 @@ def isolated(tmp_path, monkeypatch):
 
 def make_imdb(path, monkeypatch, seed=0, n_train=40, n_test=30, vocab=60, lo=0, hi=12, label_dtype=np.int64):
     rng = np.random.default_rng(seed)
-    arrays = dict(x_train=ragged(rng, n_train, vocab, lo, hi), y_train=rng.integers(0, 2, n_train).astype(label_dtype),
-                  x_test=ragged(rng, n_test, vocab, lo, hi), y_test=rng.integers(0, 2, n_test).astype(label_dtype))
+    arrays = {"x_train": ragged(rng, n_train, vocab, lo, hi), "y_train": rng.integers(0, 2, n_train).astype(label_dtype),
+                  "x_test": ragged(rng, n_test, vocab, lo, hi), "y_test": rng.integers(0, 2, n_test).astype(label_dtype)}
     monkeypatch.setattr(imdb, "SHA256", write_npz(path, **arrays))
     return arrays
 
 
 def make_reuters(path, monkeypatch, seed=0, n=50, vocab=80, lo=0, hi=12):
     rng = np.random.default_rng(seed)
-    arrays = dict(x=ragged(rng, n, vocab, lo, hi), y=rng.integers(0, 46, n))
+    arrays = {"x": ragged(rng, n, vocab, lo, hi), "y": rng.integers(0, 46, n)}
     monkeypatch.setattr(reuters, "SHA256", write_npz(path, **arrays))
     return arrays
 
 
 IMDB_OPTIONS = [
     {},
-    dict(num_words=30),
-    dict(num_words=30, skip_top=5),
-    dict(skip_top=10, oov_char=None),
-    dict(num_words=25, oov_char=None),
-    dict(maxlen=8),
-    dict(maxlen=8, num_words=20, skip_top=3, oov_char=7),
-    dict(seed=0),
-    dict(seed=2**31 - 1, start_char=None),
-    dict(start_char=None, index_from=0),
-    dict(start_char=None, index_from=0, num_words=10, oov_char=None),
-    dict(start_char=5, oov_char=4, index_from=10, num_words=40),
-    dict(index_from=0),
-    dict(maxlen=1000),
+    {"num_words": 30},
+    {"num_words": 30, "skip_top": 5},
+    {"skip_top": 10, "oov_char": None},
+    {"num_words": 25, "oov_char": None},
+    {"maxlen": 8},
+    {"maxlen": 8, "num_words": 20, "skip_top": 3, "oov_char": 7},
+    {"seed": 0},
+    {"seed": 2**31 - 1, "start_char": None},
+    {"start_char": None, "index_from": 0},
+    {"start_char": None, "index_from": 0, "num_words": 10, "oov_char": None},
+    {"start_char": 5, "oov_char": 4, "index_from": 10, "num_words": 40},
+    {"index_from": 0},
+    {"maxlen": 1000},
 ]
 
 
@@ -189,9 +189,9 @@ def test_imdb_random_files_and_options(isolated, monkeypatch, seed):
                   n_train=int(rng.integers(1, 50)), n_test=int(rng.integers(1, 50)),
                   vocab=int(rng.integers(2, 200)), lo=1, hi=int(rng.integers(2, 30)),
                   label_dtype=[np.int64, np.int32, np.uint8][seed % 3])
-    options = dict(num_words=[None, int(rng.integers(1, 100))][seed % 2], skip_top=int(rng.integers(0, 5)),
-                   maxlen=[None, int(rng.integers(20, 40))][seed // 3], seed=int(rng.integers(0, 1000)),
-                   start_char=[1, None, 9][seed % 3], oov_char=[2, None][seed % 2], index_from=int(rng.integers(0, 5)))
+    options = {"num_words": [None, int(rng.integers(1, 100))][seed % 2], "skip_top": int(rng.integers(0, 5)),
+                   "maxlen": [None, int(rng.integers(20, 40))][seed // 3], "seed": int(rng.integers(0, 1000)),
+                   "start_char": [1, None, 9][seed % 3], "oov_char": [2, None][seed % 2], "index_from": int(rng.integers(0, 5))}
     check_same(imdb.load_data(**options), keras_imdb(a["x_train"], a["y_train"], a["x_test"], a["y_test"], **options))
 
 
@@ -217,23 +217,23 @@ def test_imdb_ignores_other_keywords_as_keras(isolated, monkeypatch):
 
 def test_imdb_option_types(isolated, monkeypatch):
     make_imdb(isolated / "data" / "imdb" / "imdb.npz", monkeypatch)
-    for bad in (dict(num_words=2.5), dict(skip_top=None), dict(maxlen="3"), dict(index_from=True)):
+    for bad in ({"num_words": 2.5}, {"skip_top": None}, {"maxlen": "3"}, {"index_from": True}):
         with pytest.raises(TypeError, match="imdb.load_data"):
             imdb.load_data(**bad)
 
 
 REUTERS_OPTIONS = [
     {},
-    dict(num_words=30),
-    dict(num_words=30, skip_top=4, test_split=0.5),
-    dict(oov_char=None, skip_top=20),
-    dict(maxlen=6),
-    dict(maxlen=6, test_split=0.0),
-    dict(test_split=1.0),
-    dict(test_split=0.33, seed=7),
-    dict(start_char=None, index_from=0, num_words=15),
-    dict(start_char=None, index_from=2),
-    dict(start_char=3, oov_char=0, index_from=5, num_words=50),
+    {"num_words": 30},
+    {"num_words": 30, "skip_top": 4, "test_split": 0.5},
+    {"oov_char": None, "skip_top": 20},
+    {"maxlen": 6},
+    {"maxlen": 6, "test_split": 0.0},
+    {"test_split": 1.0},
+    {"test_split": 0.33, "seed": 7},
+    {"start_char": None, "index_from": 0, "num_words": 15},
+    {"start_char": None, "index_from": 2},
+    {"start_char": 3, "oov_char": 0, "index_from": 5, "num_words": 50},
 ]
 
 
@@ -251,10 +251,10 @@ def test_reuters_random_files_and_options(isolated, monkeypatch, seed):
     rng = np.random.default_rng(200 + seed)
     a = make_reuters(isolated / "data" / "reuters" / "reuters.npz", monkeypatch, seed=seed,
                      n=int(rng.integers(1, 80)), vocab=int(rng.integers(2, 300)), lo=1, hi=int(rng.integers(2, 25)))
-    options = dict(num_words=[None, int(rng.integers(1, 100))][seed % 2], skip_top=int(rng.integers(0, 5)),
-                   maxlen=[None, int(rng.integers(15, 30))][seed // 3], test_split=float(rng.uniform(0, 1)),
-                   seed=int(rng.integers(0, 1000)), start_char=[1, None, 4][seed % 3], oov_char=[2, None][seed % 2],
-                   index_from=int(rng.integers(0, 5)))
+    options = {"num_words": [None, int(rng.integers(1, 100))][seed % 2], "skip_top": int(rng.integers(0, 5)),
+                   "maxlen": [None, int(rng.integers(15, 30))][seed // 3], "test_split": float(rng.uniform(0, 1)),
+                   "seed": int(rng.integers(0, 1000)), "start_char": [1, None, 4][seed % 3], "oov_char": [2, None][seed % 2],
+                   "index_from": int(rng.integers(0, 5))}
     check_same(reuters.load_data(**options), keras_reuters(a["x"], a["y"], **options))
 
 
@@ -294,7 +294,7 @@ def test_word_index(isolated, monkeypatch, mod):
 
 def test_decoding_a_review_as_keras_documents(isolated, monkeypatch):
     """Keras' get_word_index example: index + index_from maps a loaded sequence back to words."""
-    words = ["w%d" % i for i in range(60)]
+    words = [f"w{i}" for i in range(60)]
     a = make_imdb(isolated / "data" / "imdb" / "imdb.npz", monkeypatch, lo=1)
     monkeypatch.setattr(imdb, "WORD_INDEX_MD5", write_json(isolated / "data" / "imdb" / imdb.WORD_INDEX_FILE,
                                                            {w: i for i, w in enumerate(words)}))
@@ -344,8 +344,8 @@ def test_hostile_pickle_runs_nothing(isolated, monkeypatch, mod, key):
     marker = isolated / "marker"
     MARKER[0] = str(marker)
     rng = np.random.default_rng(0)
-    arrays = (dict(x_train=ragged(rng, 3, 9), y_train=np.zeros(3, np.int64), x_test=ragged(rng, 2, 9),
-                   y_test=np.zeros(2, np.int64)) if mod is imdb else dict(x=ragged(rng, 3, 9), y=np.zeros(3, np.int64)))
+    arrays = ({"x_train": ragged(rng, 3, 9), "y_train": np.zeros(3, np.int64), "x_test": ragged(rng, 2, 9),
+                   "y_test": np.zeros(2, np.int64)} if mod is imdb else {"x": ragged(rng, 3, 9), "y": np.zeros(3, np.int64)})
     arrays[key][1] = [1, Evil()]
     path = isolated / "data" / mod.NAME / mod.FILE
     monkeypatch.setattr(mod, "SHA256", write_npz(path, **arrays))
@@ -383,20 +383,21 @@ def test_hostile_top_level_pickle(isolated, monkeypatch):
 
 
 def test_cifar_still_refuses_through_the_shared_unpickler():
-    from pynn.datasets import cifar10
     import pickle
+
+    from pynn.datasets import cifar10
     with pytest.raises(DatasetError, match="CIFAR batch.*|posix.system|os.system"):
         cifar10._read_batch(io.BytesIO(pickle.dumps(Evil(), protocol=2)), "somewhere")
 
 
 BAD_CONTENTS = [
-    (dict(x=np.zeros((3, 4), np.int64), y=np.zeros(3, np.int64)), "1-D array"),
-    (dict(x="ragged", y=np.zeros(2)), "integer array"),
-    (dict(x="ragged", y=np.zeros(3, np.int64)), "2 sequences"),
-    (dict(x="ragged", y=np.zeros((2, 1), np.int64)), "1-D integer"),
-    (dict(x="negative", y=np.zeros(2, np.int64)), "ints >= 0"),
-    (dict(x="strings", y=np.zeros(2, np.int64)), "list of word indices"),
-    (dict(y=np.zeros(2, np.int64)), "no 'x'"),
+    ({"x": np.zeros((3, 4), np.int64), "y": np.zeros(3, np.int64)}, "1-D array"),
+    ({"x": "ragged", "y": np.zeros(2)}, "integer array"),
+    ({"x": "ragged", "y": np.zeros(3, np.int64)}, "2 sequences"),
+    ({"x": "ragged", "y": np.zeros((2, 1), np.int64)}, "1-D integer"),
+    ({"x": "negative", "y": np.zeros(2, np.int64)}, "ints >= 0"),
+    ({"x": "strings", "y": np.zeros(2, np.int64)}, "list of word indices"),
+    ({"y": np.zeros(2, np.int64)}, "no 'x'"),
 ]
 
 
@@ -529,7 +530,7 @@ def test_imdb_example_learns(isolated, monkeypatch):
     monkeypatch.setattr(imdb, "SHA256", write_npz(isolated / "data" / "imdb" / "imdb.npz", x_train=xtr, y_train=ytr,
                                                   x_test=xte, y_test=yte))
     data = imdb.load_data(num_words=100)
-    model, history, loss, acc = example.run(epochs=8, batch_size=32, num_words=100, validation=100, data=data, verbose=0)
+    model, history, _loss, acc = example.run(epochs=8, batch_size=32, num_words=100, validation=100, data=data, verbose=0)
     h = history.history
     assert set(h) >= {"loss", "accuracy", "val_loss", "val_accuracy"} and len(h["loss"]) == 8
     assert h["loss"][-1] < 0.5 * h["loss"][0]
@@ -547,7 +548,7 @@ def test_reuters_example_learns(isolated, monkeypatch, labels):
     x, y = learnable(rng, 600, 6, 60)
     monkeypatch.setattr(reuters, "SHA256", write_npz(isolated / "data" / "reuters" / "reuters.npz", x=x, y=y))
     data = reuters.load_data(num_words=100)
-    model, history, loss, acc = example.run(epochs=10, batch_size=32, num_words=100, validation=100, labels=labels,
+    model, history, _loss, acc = example.run(epochs=10, batch_size=32, num_words=100, validation=100, labels=labels,
                                             data=data, verbose=0)
     h = history.history
     assert h["loss"][-1] < 0.5 * h["loss"][0] and acc > 0.8

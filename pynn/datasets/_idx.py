@@ -209,9 +209,9 @@ def read_npz(path):
                 buf = io.BytesIO(archive.read(member))
                 version = np.lib.format.read_magic(buf)
                 if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(buf)
+                    shape, _fortran, dtype = np.lib.format.read_array_header_1_0(buf)
                 elif version in ((2, 0), (3, 0)):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(buf)
+                    shape, _fortran, dtype = np.lib.format.read_array_header_2_0(buf)
                 else:
                     raise DatasetError(f"{where}: unsupported .npy format version {version}")
                 if dtype.hasobject:
