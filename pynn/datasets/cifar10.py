@@ -17,7 +17,6 @@ symbolic or hard link, a folder, a device) is refused, and so is a batch that
 appears twice. The files are found and fetched as Note [Data set files] says.
 """
 
-import pickle
 import tarfile
 import zlib
 
@@ -35,31 +34,10 @@ TRAIN_BATCHES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
 TEST_BATCH = "test_batch"
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
-# What unpickling a NumPy array calls, and nothing else (Note [CIFAR pickles]). _reconstruct is
-# taken from an array's own __reduce__, so neither numpy.core (deprecated) nor numpy._core is imported.
-_RECONSTRUCT = np.zeros(1, np.uint8).__reduce__()[0]
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-}
-
-
-class _BatchUnpickler(pickle.Unpickler):
-    """Unpickles one CIFAR batch, allowing only the globals of _ALLOWED (Note [CIFAR pickles])."""
-
-    def __init__(self, file, where):
-        super().__init__(file, encoding="bytes")  # the batches are Python 2 pickles: str -> bytes
-        self.where = where
-
-    def find_class(self, module, name):
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            raise DatasetError(f"{self.where}: the pickle asks for {module}.{name}, but a CIFAR batch may only "
-                               f"name NumPy's array reconstruction (multiarray._reconstruct, numpy.ndarray, "
-                               f"numpy.dtype); refused, the file is corrupt or malicious") from None
+def _BatchUnpickler(file, where):
+    """Unpickles one CIFAR batch, allowing only NumPy's array reconstruction (Note [Restricted
+    unpickling] in _idx.py); the batches are Python 2 pickles: str -> bytes."""
+    return _idx.RestrictedUnpickler(file, where, "a CIFAR batch", encoding="bytes")
 
 
 def _describe(value):
