@@ -268,6 +268,12 @@ class History(Callback):
         if self.model is not None:
             self.model.history = self
 
+    def plot(self, metrics=None, path=None, title=None):
+        """The learning curves as a matplotlib Figure: pynn.utils.plot_history(self, ...)."""
+        from .plotting import plot_history
+
+        return plot_history(self, metrics=metrics, path=path, title=title)
+
 
 class ProgbarLogger(Callback):
     """Prints fit's, evaluate's and predict's progress with a pynn.utils.Progbar.

@@ -1,5 +1,5 @@
 """Utilities: numerical gradient checking, the progress bar, set_random_seed, to_categorical,
-normalize, split_dataset."""
+normalize, split_dataset, plot_history and show_images (pynn.plotting)."""
 
 import random as _random
 import re
@@ -10,9 +10,10 @@ import numpy as np
 
 from . import _core
 from .autograd import GradientTape
+from .plotting import plot_history, show_images
 
 __all__ = ["gradcheck", "GradcheckError", "Progbar", "set_random_seed", "snake_case", "clear_session",
-           "to_categorical", "normalize", "PyDataset", "split_dataset"]
+           "to_categorical", "normalize", "PyDataset", "split_dataset", "plot_history", "show_images"]
 
 
 _DOCUMENTED = (ValueError, TypeError, IndexError, OverflowError, MemoryError)
