@@ -28,7 +28,18 @@ def _pyplot(op):
 
 def _save(fig, path, op):
     """fig -> path in the format its extension names (PNG without one), via a temporary
-    file in path's folder renamed over path."""
+    file in path's folder renamed over path. On failure the figure, which the caller
+    never gets, is closed."""
+    try:
+        _write(fig, path, op)
+    except BaseException:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        raise
+
+
+def _write(fig, path, op):
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     fmt = ext or "png"
