@@ -142,14 +142,16 @@ def plot_history(history, metrics=None, path=None, title=None):
 
 def _class_indices(name, y, n, op):
     """labels or predictions -> a 1-D array of n entries; a 2-D (n, k) array (one-hot
-    labels, predicted probabilities) becomes its argmax per row."""
+    labels, predicted probabilities) becomes its argmax per row, and a float (n, 1) array
+    (a sigmoid's probabilities) 1 where above 0.5, else 0."""
     if y is None:
         return None
     a = np.asarray(y)
     if a.ndim == 2 and a.shape[1] > 1:
         a = a.argmax(axis=1)
     elif a.ndim == 2 and a.shape[1] == 1:
-        a = a[:, 0]
+        # one sigmoid output: a float is a probability, class 1 when above 0.5
+        a = (a[:, 0] > 0.5).astype(np.int64) if a.dtype.kind == "f" else a[:, 0]
     if a.ndim != 1 or a.shape[0] != n:
         raise ValueError(f"{op}: {name} must have shape ({n},) or ({n}, num_classes) to match "
                          f"x's {n} images, got shape {np.asarray(y).shape}")
@@ -172,7 +174,8 @@ def show_images(x, labels=None, predictions=None, class_names=None, ncols=8, pat
     pynn Tensor or anything np.asarray takes); uint8/integers are shown on 0..255,
     floats in [0, 1] as they are and other floats scaled to each image's min..max.
     labels, predictions: n class indices each, or (n, num_classes) arrays (one-hot
-    labels, predicted probabilities) read by argmax. class_names: the names for the
+    labels, predicted probabilities) read by argmax, or a float (n, 1) array (a sigmoid
+    output) read as class 1 above 0.5. class_names: the names for the
     indices. The first min(n, max_images) images are drawn, ncols per row; a title
     reads "label" or "pred: p" or both, and is red where prediction != label. path:
     where to save (format from the extension, PNG without one). Returns the Figure,

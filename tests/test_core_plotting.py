@@ -218,6 +218,16 @@ def test_show_images_class_names_onehot_probabilities_and_max_images():
         assert (to_rgba(ax.title.get_color()) == to_rgba("red")) == (y[i] != p[i])
 
 
+def test_show_images_sigmoid_output_thresholded():
+    probs = np.array([[0.2], [0.7], [0.5], [0.9]], np.float32)
+    y = np.array([0, 0, 0, 1])
+    fig = show_images(np.zeros((4, 3, 3)), labels=y[:, None], predictions=probs)
+    want = (probs[:, 0] > 0.5).astype(int)
+    assert [ax.get_title() for ax in fig.axes] == [f"{a}\npred: {b}" for a, b in zip(y, want)]
+    red = [to_rgba(ax.title.get_color()) == to_rgba("red") for ax in fig.axes]
+    assert red == [False, True, False, False]
+
+
 def test_show_images_labels_or_predictions_alone_are_never_red():
     x = np.zeros((3, 4, 4), np.uint8)
     fig = show_images(x, labels=[0, 1, 2])
