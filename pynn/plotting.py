@@ -22,7 +22,7 @@ def _pyplot(op):
     try:
         import matplotlib.pyplot as plt
     except ImportError as e:
-        raise ImportError(f"{op} needs matplotlib, which is not installed: {_INSTALL}") from e
+        raise ImportError(f"{op}: needs matplotlib, which is not installed: {_INSTALL}") from e
     return plt
 
 

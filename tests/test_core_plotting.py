@@ -7,16 +7,25 @@ import sys
 
 import numpy as np
 import pytest
-
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.colors import to_rgba
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pynn
 from pynn import layers
 from pynn.callbacks import History
 from pynn.utils import plot_history, show_images
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+except ImportError:  # only the ImportError test runs
+    matplotlib = plt = None
+
+needs_mpl = pytest.mark.skipif(matplotlib is None, reason='matplotlib is not installed: pip install "pynn[plot]"')
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -24,7 +33,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
-    plt.close("all")
+    if plt is not None:
+        plt.close("all")
 
 
 def png_size(path):
@@ -78,6 +88,7 @@ def check_curves(fig, history, names):
         assert sorted(t.get_text() for t in legend.get_texts()) == sorted(lines)
 
 
+@needs_mpl
 @pytest.mark.parametrize("epochs", [1, 3, 7])
 def test_plot_history_dict_all_metrics_loss_first(tmp_path, epochs):
     h = {"accuracy": [0.5] * epochs, "mae": list(np.linspace(2, 1, epochs)),
@@ -91,6 +102,7 @@ def test_plot_history_dict_all_metrics_loss_first(tmp_path, epochs):
     no_temporaries(tmp_path, ["curves.png"])
 
 
+@needs_mpl
 def test_history_plot_delegates_and_selects(tmp_path):
     hist = History()
     hist.history = logs(5, extra=("accuracy", "auc"))
@@ -104,6 +116,7 @@ def test_history_plot_delegates_and_selects(tmp_path):
     assert fig2._suptitle is None
 
 
+@needs_mpl
 def test_plot_history_from_fit(tmp_path):
     pynn.random.seed(1)
     rng = np.random.default_rng(1)
@@ -118,6 +131,7 @@ def test_plot_history_from_fit(tmp_path):
     assert png_size(tmp_path / "fit.png") == expected_pixels(fig)
 
 
+@needs_mpl
 def test_plot_history_other_format_and_overwrite(tmp_path):
     path = tmp_path / "c.svg"
     path.write_text("old")
@@ -132,6 +146,7 @@ def test_plot_history_other_format_and_overwrite(tmp_path):
     assert plt.get_fignums() == []
 
 
+@needs_mpl
 def test_plot_history_failed_save_leaves_no_temporary(tmp_path, monkeypatch):
     fig_cls = matplotlib.figure.Figure
 
@@ -148,6 +163,7 @@ def test_plot_history_failed_save_leaves_no_temporary(tmp_path, monkeypatch):
     assert plt.get_fignums() == []  # the figure the caller never got is closed
 
 
+@needs_mpl
 def test_plot_history_errors():
     with pytest.raises(ValueError, match=r"unknown metric 'acc'.*available: \['loss', 'accuracy'\]"):
         plot_history(logs(), metrics=["loss", "acc"])
@@ -174,6 +190,7 @@ def test_plot_history_errors():
 @pytest.mark.parametrize("shape,dtype", [((5, 8, 8), np.uint8), ((12, 7, 9, 1), np.float32),
                                          ((3, 6, 6, 3), np.float64), ((1, 1, 1), np.uint8),
                                          ((20, 4, 5, 3), np.uint8)])
+@needs_mpl
 def test_show_images_grid_and_png(tmp_path, shape, dtype):
     rng = np.random.default_rng(sum(shape))
     x = (rng.random(shape) * (255 if dtype == np.uint8 else 1)).astype(dtype)
@@ -203,6 +220,35 @@ def test_show_images_grid_and_png(tmp_path, shape, dtype):
     no_temporaries(tmp_path, ["grid.png"])
 
 
+@needs_mpl
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 30), h=st.integers(1, 6), w=st.integers(1, 6), channels=st.sampled_from([None, 1, 3]),
+       dtype=st.sampled_from([np.uint8, np.float32, np.float64]), ncols=st.integers(1, 10),
+       max_images=st.integers(1, 40), seed=st.integers(0, 2**32 - 1))
+def test_show_images_random_shapes(n, h, w, channels, dtype, ncols, max_images, seed):
+    rng = np.random.default_rng(seed)
+    shape = (n, h, w) if channels is None else (n, h, w, channels)
+    x = (rng.random(shape) * (255 if dtype == np.uint8 else 1)).astype(dtype)
+    k = int(rng.integers(1, 5))
+    labels, preds = rng.integers(0, k, n), rng.integers(0, k, n)
+    fig = show_images(x, labels=labels, predictions=preds, ncols=ncols, max_images=max_images)
+    shown = min(n, max_images)
+    cols = min(ncols, shown)
+    rows = -(-shown // cols)
+    assert len(fig.axes) == shown
+    for i, ax in enumerate(fig.axes):
+        assert ax.get_subplotspec().get_geometry()[:2] == (rows, cols)
+        assert ax.get_subplotspec().num1 == i
+        assert ax.get_title() == f"{labels[i]}\npred: {preds[i]}"
+        assert (to_rgba(ax.title.get_color()) == to_rgba("red")) == (labels[i] != preds[i])
+        want = x[i].astype(np.float64) / (255.0 if dtype == np.uint8 else 1.0)
+        if channels == 1:
+            want = want[..., 0]
+        np.testing.assert_array_equal(np.asarray(ax.get_images()[0].get_array()), want)
+    plt.close(fig)
+
+
+@needs_mpl
 def test_show_images_class_names_onehot_probabilities_and_max_images():
     rng = np.random.default_rng(3)
     n, k = 10, 4
@@ -218,6 +264,7 @@ def test_show_images_class_names_onehot_probabilities_and_max_images():
         assert (to_rgba(ax.title.get_color()) == to_rgba("red")) == (y[i] != p[i])
 
 
+@needs_mpl
 def test_show_images_sigmoid_output_thresholded():
     probs = np.array([[0.2], [0.7], [0.5], [0.9]], np.float32)
     y = np.array([0, 0, 0, 1])
@@ -228,6 +275,7 @@ def test_show_images_sigmoid_output_thresholded():
     assert red == [False, True, False, False]
 
 
+@needs_mpl
 def test_show_images_labels_or_predictions_alone_are_never_red():
     x = np.zeros((3, 4, 4), np.uint8)
     fig = show_images(x, labels=[0, 1, 2])
@@ -240,6 +288,7 @@ def test_show_images_labels_or_predictions_alone_are_never_red():
     assert [ax.get_title() for ax in fig.axes] == [""] * 3
 
 
+@needs_mpl
 def test_show_images_float_outside_unit_range_scaled_per_image():
     x = np.stack([np.arange(16.0).reshape(4, 4) - 5, np.full((4, 4), 3.0)])
     fig = show_images(x)
@@ -249,12 +298,14 @@ def test_show_images_float_outside_unit_range_scaled_per_image():
     assert hi > lo
 
 
+@needs_mpl
 def test_show_images_tensor_input():
     x = pynn.tensor(np.random.default_rng(0).random((2, 3, 3)).astype("float32"))
     fig = show_images(x, labels=[1, 0])
     assert len(fig.axes) == 2
 
 
+@needs_mpl
 def test_show_images_errors():
     good = np.zeros((4, 5, 5), np.float32)
     for bad in [np.zeros((5, 5)), np.zeros((4, 5, 5, 2)), np.zeros((4, 3, 5, 5, 1)), np.zeros(7)]:
@@ -285,9 +336,9 @@ def test_import_error_without_matplotlib(monkeypatch):
         if name == "matplotlib" or name.startswith("matplotlib."):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match=r'plot_history needs matplotlib.*pip install "pynn\[plot\]"'):
+    with pytest.raises(ImportError, match=r'plot_history: needs matplotlib.*pip install "pynn\[plot\]"'):
         plot_history(logs())
-    with pytest.raises(ImportError, match=r'show_images needs matplotlib.*pip install "pynn\[plot\]"'):
+    with pytest.raises(ImportError, match=r'show_images: needs matplotlib.*pip install "pynn\[plot\]"'):
         show_images(np.zeros((2, 3, 3)))
     with pytest.raises(ImportError, match=r'pip install "pynn\[plot\]"'):
         h = History()
