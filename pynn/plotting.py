@@ -171,14 +171,14 @@ def show_images(x, labels=None, predictions=None, class_names=None, ncols=8, pat
     """A grid of images, each titled with its label and predicted label; mistakes in red.
 
     x: (n, h, w) grayscale or (n, h, w, 1|3) channels-last images (a NumPy array, a
-    pynn Tensor or anything np.asarray takes); uint8/integers are shown on 0..255,
-    floats in [0, 1] as they are and other floats scaled to each image's min..max.
+    pynn Tensor or anything np.asarray takes); integers are shown on 0..255, bools on
+    0..1, floats in [0, 1] as they are and other floats scaled to each image's min..max.
     labels, predictions: n class indices each, or (n, num_classes) arrays (one-hot
     labels, predicted probabilities) read by argmax, or a float (n, 1) array (a sigmoid
-    output) read as class 1 above 0.5. class_names: the names for the
-    indices. The first min(n, max_images) images are drawn, ncols per row; a title
-    reads "label" or "pred: p" or both, and is red where prediction != label. path:
-    where to save (format from the extension, PNG without one). Returns the Figure,
+    output) read as class 1 above 0.5. class_names: the names for the indices. The
+    first min(n, max_images) images are drawn, ncols per row; a title reads "label",
+    "pred: p" or both, and is red where prediction != label. path: where to save
+    (format from the extension, PNG without one). Returns the Figure, with
     one axes per image in order.
     """
     op = "show_images"
@@ -216,8 +216,11 @@ def show_images(x, labels=None, predictions=None, class_names=None, ncols=8, pat
     for i in range(shown):
         ax = fig.add_subplot(rows, cols, i + 1)
         img = a[i]
-        if img.dtype.kind in "biu":
+        if img.dtype.kind in "iu":
             img = img.astype(np.float64) / 255.0
+            lo, hi = 0.0, 1.0
+        elif img.dtype.kind == "b":
+            img = img.astype(np.float64)
             lo, hi = 0.0, 1.0
         else:
             img = img.astype(np.float64)

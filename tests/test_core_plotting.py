@@ -299,6 +299,15 @@ def test_show_images_float_outside_unit_range_scaled_per_image():
 
 
 @needs_mpl
+def test_show_images_bool_masks_black_and_white():
+    x = np.array([[[True, False], [False, True]]])
+    fig = show_images(x)
+    im = fig.axes[0].get_images()[0]
+    np.testing.assert_array_equal(np.asarray(im.get_array()), [[1.0, 0.0], [0.0, 1.0]])
+    assert im.get_clim() == (0.0, 1.0)
+
+
+@needs_mpl
 def test_show_images_tensor_input():
     x = pynn.tensor(np.random.default_rng(0).random((2, 3, 3)).astype("float32"))
     fig = show_images(x, labels=[1, 0])
