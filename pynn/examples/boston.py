@@ -14,13 +14,13 @@ model trained on all the training data is then evaluated on the test set (the bo
 test MAE near 2.5, i.e. about $2,500).
 """
 
-import argparse
 import sys
 
 import numpy as np
 
 import pynn
 from pynn import layers
+from pynn.examples import _cli
 
 
 def build_model(num_features=13):
@@ -84,24 +84,15 @@ def run(epochs=100, batch_size=1, k=4, final_epochs=80, final_batch_size=16, see
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--folds", type=int, default=4)
-    parser.add_argument("--final-epochs", type=int, default=80)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="pynn threads (default: all cores)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        pynn.set_num_threads(args.threads)
-    try:
-        _, test_mae = run(args.epochs, args.batch_size, args.folds, args.final_epochs, seed=args.seed)
-    except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    if test_mae is not None:
-        print(f"test MAE: {test_mae:.4f}")
-    return 0
+    p = _cli.parser(__doc__, epochs=100, batch_size=1)
+    p.add_argument("--folds", type=int, default=4)
+    p.add_argument("--final-epochs", type=int, default=80)
+
+    def train(a):
+        _, test_mae = run(a.epochs, a.batch_size, a.folds, a.final_epochs, seed=a.seed)
+        return None if test_mae is None else f"test MAE: {test_mae:.4f}"
+
+    return _cli.main(p, argv, train)
 
 
 if __name__ == "__main__":

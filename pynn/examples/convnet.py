@@ -11,13 +11,13 @@ accuracy (Keras reports about 99%). The whole training step runs as one captured
 plan (Note [Captured steps]).
 """
 
-import argparse
 import sys
 
 import numpy as np
 
 import pynn
 from pynn import layers
+from pynn.examples import _cli
 
 
 def build_model(input_shape=(28, 28, 1), num_classes=10):
@@ -58,23 +58,14 @@ def run(epochs=15, batch_size=128, dataset="mnist", seed=0, limit=None, verbose=
 
 
 def main(argv=None, dataset="mnist"):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=None, help="pynn threads (default: all cores)")
-    parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default=dataset)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None, help="train on the first N samples only")
-    args = parser.parse_args(argv)
-    if args.threads:
-        pynn.set_num_threads(args.threads)
-    try:
-        _, _, test_loss, test_acc = run(args.epochs, args.batch_size, args.dataset, args.seed, args.limit)
-    except (FileNotFoundError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"test_acc: {test_acc:.4f}  (test_loss: {test_loss:.4f})")
-    return 0
+    p = _cli.parser(__doc__, epochs=15, batch_size=128, limit=True)
+    p.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default=dataset)
+
+    def train(a):
+        _, _, test_loss, test_acc = run(a.epochs, a.batch_size, a.dataset, a.seed, a.limit)
+        return f"test_acc: {test_acc:.4f}  (test_loss: {test_loss:.4f})"
+
+    return _cli.main(p, argv, train)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,13 @@ evaluated on the test set (the book sees validation accuracy peak near 0.89 afte
 epochs and overfit afterwards).
 """
 
-import argparse
 import sys
 
 import numpy as np
 
 import pynn
 from pynn import layers
+from pynn.examples import _cli
 
 
 def vectorize_sequences(sequences, dimension=10000):
@@ -71,23 +71,15 @@ def run(epochs=20, batch_size=512, num_words=10000, validation=10000, seed=0, da
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=512)
-    parser.add_argument("--num-words", type=int, default=10000)
-    parser.add_argument("--validation", type=int, default=10000, help="held-out training reviews")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="pynn threads (default: all cores)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        pynn.set_num_threads(args.threads)
-    try:
-        _, _, test_loss, test_acc = run(args.epochs, args.batch_size, args.num_words, args.validation, args.seed)
-    except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"test loss: {test_loss:.4f}, test accuracy: {test_acc:.4f}")
-    return 0
+    p = _cli.parser(__doc__, epochs=20, batch_size=512)
+    p.add_argument("--num-words", type=int, default=10000)
+    p.add_argument("--validation", type=int, default=10000, help="held-out training reviews")
+
+    def train(a):
+        _, _, test_loss, test_acc = run(a.epochs, a.batch_size, a.num_words, a.validation, a.seed)
+        return f"test loss: {test_loss:.4f}, test accuracy: {test_acc:.4f}"
+
+    return _cli.main(p, argv, train)
 
 
 if __name__ == "__main__":

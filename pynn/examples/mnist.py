@@ -9,11 +9,11 @@ the test accuracy. The data comes from pynn.datasets (set PYNN_DATA to the
 folder holding mnist/ and fashion-mnist/, or let it download).
 """
 
-import argparse
 import sys
 
 import pynn
 from pynn import layers
+from pynn.examples import _cli
 
 
 def build_model():
@@ -48,23 +48,14 @@ def run(epochs=5, batch_size=128, dataset="mnist", seed=0, limit=None, verbose=1
 
 
 def main(argv=None, dataset="mnist"):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=None, help="pynn threads (default: all cores)")
-    parser.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default=dataset)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None, help="train on the first N samples only")
-    args = parser.parse_args(argv)
-    if args.threads:
-        pynn.set_num_threads(args.threads)
-    try:
-        _, test_loss, test_acc = run(args.epochs, args.batch_size, args.dataset, args.seed, args.limit)
-    except (FileNotFoundError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"test_acc: {test_acc:.4f}  (test_loss: {test_loss:.4f})")
-    return 0
+    p = _cli.parser(__doc__, epochs=5, batch_size=128, limit=True)
+    p.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default=dataset)
+
+    def train(a):
+        _, test_loss, test_acc = run(a.epochs, a.batch_size, a.dataset, a.seed, a.limit)
+        return f"test_acc: {test_acc:.4f}  (test_loss: {test_loss:.4f})"
+
+    return _cli.main(p, argv, train)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ training newswires are held out for validation (the book's 1,000); the model is 
 on the test set (the book reaches about 0.78 test accuracy after nine epochs).
 """
 
-import argparse
 import sys
 
 import numpy as np
 
 import pynn
 from pynn import layers
+from pynn.examples import _cli
 from pynn.examples.imdb import vectorize_sequences
 
 NUM_CLASSES = 46
@@ -71,27 +71,18 @@ def run(epochs=20, batch_size=512, num_words=10000, validation=1000, labels="cat
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=512)
-    parser.add_argument("--num-words", type=int, default=10000)
-    parser.add_argument("--validation", type=int, default=1000, help="held-out training newswires")
-    parser.add_argument("--labels", choices=tuple(LOSSES), default="categorical",
-                        help="one-hot labels with categorical_crossentropy, or integer labels with "
-                             "sparse_categorical_crossentropy")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="pynn threads (default: all cores)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        pynn.set_num_threads(args.threads)
-    try:
-        _, _, test_loss, test_acc = run(args.epochs, args.batch_size, args.num_words, args.validation,
-                                        args.labels, args.seed)
-    except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"test loss: {test_loss:.4f}, test accuracy: {test_acc:.4f}")
-    return 0
+    p = _cli.parser(__doc__, epochs=20, batch_size=512)
+    p.add_argument("--num-words", type=int, default=10000)
+    p.add_argument("--validation", type=int, default=1000, help="held-out training newswires")
+    p.add_argument("--labels", choices=tuple(LOSSES), default="categorical",
+                   help="one-hot labels with categorical_crossentropy, or integer labels with "
+                        "sparse_categorical_crossentropy")
+
+    def train(a):
+        _, _, test_loss, test_acc = run(a.epochs, a.batch_size, a.num_words, a.validation, a.labels, a.seed)
+        return f"test loss: {test_loss:.4f}, test accuracy: {test_acc:.4f}"
+
+    return _cli.main(p, argv, train)
 
 
 if __name__ == "__main__":
