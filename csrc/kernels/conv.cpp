@@ -204,10 +204,9 @@ void for_units(int64_t units, int64_t workers, const F& body) {
   });
 }
 
-// dz = dy * act'(y) for rows [r0, r1) (contiguous (rows, F) operands), and the
-// column sums of those dz rows added into colsum (double).
+// dz = dy * act'(y) for rows [r0, r1) (contiguous (rows, F) operands).
 template <class T>
-void dz_rows(const T* dy, const T* y, T* dz, int64_t r0, int64_t r1, int64_t f, Activation act, double* colsum) {
+void dz_rows(const T* dy, const T* y, T* dz, int64_t r0, int64_t r1, int64_t f, Activation act) {
   for (int64_t r = r0; r < r1; ++r) {
     const T* __restrict a = dy + r * f;
     const T* __restrict o = y + r * f;
@@ -228,9 +227,14 @@ void dz_rows(const T* dy, const T* y, T* dz, int64_t r0, int64_t r1, int64_t f, 
       default:
         for (int64_t c = 0; c < f; ++c) d[c] = a[c];
     }
-    if (colsum)
-      for (int64_t c = 0; c < f; ++c) colsum[c] += static_cast<double>(d[c]);
   }
+}
+
+// The column sums of a (rows, F) contiguous block added into colsum (double), row by row.
+template <class T>
+void add_column_sums(const T* d, int64_t rows, int64_t f, double* colsum) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < f; ++c) colsum[c] += static_cast<double>(d[r * f + c]);
 }
 
 Tensor zeros(const Dims& shape, DType d) {
@@ -242,8 +246,8 @@ Tensor zeros(const Dims& shape, DType d) {
 Tensor as_dtype(const Tensor& t, DType d) { return t.dtype == d ? t : ew_astype(t, d); }
 
 // One group's slice of a (rows, F)-shaped block view: rows x fg from column q * fg.
-Tensor group_cols(const Tensor& t, int64_t q, int64_t width, int64_t row_stride, int64_t rows, int64_t r0 = 0) {
-  return view2d(t, r0 * row_stride + q * width, rows, width, row_stride, 1);
+Tensor group_cols(const Tensor& t, int64_t q, int64_t width, int64_t row_stride, int64_t rows) {
+  return view2d(t, q * width, rows, width, row_stride, 1);
 }
 
 // The whole backward of one convolution, by blocks (Note [Convolution blocks]).
@@ -288,13 +292,10 @@ void conv_backward_blocks(const Tensor& dy, const Tensor* y, const Tensor& x, co
       if (fold) {
         Tensor z = view2d(zbuf, wk * bl.rows * s.f, rows, s.f, s.f, 1);
         dz_rows<T>(reinterpret_cast<const T*>(dy.data()), reinterpret_cast<const T*>(y->data()),
-                   reinterpret_cast<T*>(z.data()), r0, r0 + rows, s.f, act, cs);
+                   reinterpret_cast<T*>(z.data()), r0, r0 + rows, s.f, act);
         dzb = z;
-      } else if (cs) {
-        const T* d = reinterpret_cast<const T*>(dzb.data());
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t c = 0; c < s.f; ++c) cs[c] += static_cast<double>(d[r * s.f + c]);
       }
+      if (cs) add_column_sums<T>(reinterpret_cast<const T*>(dzb.data()), rows, s.f, cs);  // the block is in cache
       if (need_dw) {
         Tensor p;
         if (rows_path) {

@@ -25,11 +25,12 @@ namespace pynn {
 // the patches (no copy) when x is contiguous. Both run a block of images at a
 // time (Note [Convolution blocks] in conv.cpp), so the patches stay in cache.
 //
-// Backward from dz (dy with the activation's derivative folded in, from y, in
-// the same pass that sums db): dW = patches^T dz with the patches made again
-// (cheaper than keeping them: x is KH*KW times smaller), and dx = col2im(dz
-// W^T): each row of the product is added back into the inputs its position
-// read; a block holds whole images, so the overlapping windows never race.
+// Backward from dz (dy with the activation's derivative folded in, from y, a
+// block at a time; db sums each block while it is in cache): dW = patches^T dz
+// with the patches made again (cheaper than keeping them: x is KH*KW times
+// smaller), and dx = col2im(dz W^T): each row of the product is added back
+// into the inputs its position read; a block holds whole images, so the
+// overlapping windows never race.
 //
 // The three linear maps conv (x, W -> y), input_grad (dz, W -> dx) and
 // kernel_grad (x, dz -> dW) are each other's gradients, so the tape builds

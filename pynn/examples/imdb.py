@@ -61,11 +61,16 @@ def run(epochs=20, batch_size=512, num_words=10000, validation=10000, seed=0, da
     x_train, x_test = vectorize_sequences(train_data, num_words), vectorize_sequences(test_data, num_words)
     y_train = np.asarray(train_labels).astype("float32")
     y_test = np.asarray(test_labels).astype("float32")
-    x_val, partial_x_train = x_train[:validation], x_train[validation:]
-    y_val, partial_y_train = y_train[:validation], y_train[validation:]
-    model = build_model(num_words)
-    history = model.fit(partial_x_train, partial_y_train, epochs=epochs, batch_size=batch_size,
-                        validation_data=(x_val, y_val), verbose=verbose)
+    return fit_held_out(build_model(num_words), (x_train, y_train), (x_test, y_test), validation, epochs,
+                        batch_size, verbose)
+
+
+def fit_held_out(model, train, test, validation, epochs, batch_size, verbose):
+    """The book's chapter-3 loop: the first `validation` training samples held out for validation, fit
+    on the rest, then evaluate on the test set; returns (model, history, test_loss, test_accuracy)."""
+    (x_train, y_train), (x_test, y_test) = train, test
+    history = model.fit(x_train[validation:], y_train[validation:], epochs=epochs, batch_size=batch_size,
+                        validation_data=(x_train[:validation], y_train[:validation]), verbose=verbose)
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
     return model, history, float(test_loss), float(test_acc)
 

@@ -21,7 +21,7 @@ import numpy as np
 import pynn
 from pynn import layers
 from pynn.examples import _cli
-from pynn.examples.imdb import vectorize_sequences
+from pynn.examples.imdb import fit_held_out, vectorize_sequences
 
 NUM_CLASSES = 46
 LOSSES = {"categorical": "categorical_crossentropy", "sparse": "sparse_categorical_crossentropy"}
@@ -61,13 +61,8 @@ def run(epochs=20, batch_size=512, num_words=10000, validation=1000, labels="cat
         y_test = pynn.utils.to_categorical(test_labels, NUM_CLASSES).astype("float32")
     else:
         y_train, y_test = np.asarray(train_labels), np.asarray(test_labels)
-    x_val, partial_x_train = x_train[:validation], x_train[validation:]
-    y_val, partial_y_train = y_train[:validation], y_train[validation:]
-    model = build_model(num_words, labels)
-    history = model.fit(partial_x_train, partial_y_train, epochs=epochs, batch_size=batch_size,
-                        validation_data=(x_val, y_val), verbose=verbose)
-    test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
-    return model, history, float(test_loss), float(test_acc)
+    return fit_held_out(build_model(num_words, labels), (x_train, y_train), (x_test, y_test), validation, epochs,
+                        batch_size, verbose)
 
 
 def main(argv=None):

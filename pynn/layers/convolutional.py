@@ -222,7 +222,37 @@ class Conv2DTranspose(_ConvTranspose):
     _rank = 2
 
 
-class _DepthwiseConv(_BaseConv):
+class _Depthwise(_BaseConv):
+    """What the depthwise and separable layers share: depth_multiplier, the depthwise kernel's settings
+    (kept in kernel_*, saved under Keras' depthwise_* names) and the 1-D form run as 2-D."""
+
+    def _set_depth_multiplier(self, value):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got {value!r}")
+        self.depth_multiplier = value
+
+    def _as_2d(self, op, inputs, kernels, act):
+        """op(inputs, *kernels, bias, ...) over 2-D; a 1-D layer's input and kernels get a height of 1."""
+        if self._rank == 2:
+            return op(inputs, *kernels, self.bias, strides=self.strides, padding=self.padding,
+                      dilation_rate=self.dilation_rate, data_format=self.data_format, activation=act)
+        axis = 1 if self.data_format == "channels_last" else 2
+        y = op(ops.expand_dims(inputs, axis), *[ops.expand_dims(k, 0) for k in kernels], self.bias,
+               strides=(1,) + self.strides, padding=self.padding, dilation_rate=(1,) + self.dilation_rate,
+               data_format=self.data_format, activation=act)
+        return ops.squeeze(y, axis)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+            del config[key]
+        return dict(config, depth_multiplier=self.depth_multiplier,
+                    depthwise_initializer=initializers.serialize(self.kernel_initializer),
+                    depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
+                    depthwise_constraint=constraints.serialize(self.kernel_constraint))
+
+
+class _DepthwiseConv(_Depthwise):
     _kind = "depthwise"
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
@@ -232,10 +262,7 @@ class _DepthwiseConv(_BaseConv):
         super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
                          depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        if not isinstance(depth_multiplier, int) or isinstance(depth_multiplier, bool) or depth_multiplier <= 0:
-            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got "
-                             f"{depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
+        self._set_depth_multiplier(depth_multiplier)
 
     def _out_channels(self, channels):
         return channels * self.depth_multiplier
@@ -249,23 +276,12 @@ class _DepthwiseConv(_BaseConv):
 
     def call(self, inputs):
         act, after = self._fused()
-        x = inputs if self._rank == 2 else ops.expand_dims(inputs, 1 if self.data_format == "channels_last" else 2)
-        k = self.kernel if self._rank == 2 else ops.expand_dims(self.kernel, 0)
-        one = (1,) if self._rank == 1 else ()
-        y = ops.depthwise_conv2d(x, k, self.bias, strides=one + self.strides, padding=self.padding,
-                                 dilation_rate=one + self.dilation_rate, data_format=self.data_format, activation=act)
-        if self._rank == 1:
-            y = ops.squeeze(y, 1 if self.data_format == "channels_last" else 2)
-        return self._finish(y, after)
+        return self._finish(self._as_2d(ops.depthwise_conv2d, inputs, [self.kernel], act), after)
 
     def get_config(self):
         config = super().get_config()
-        for key in ("filters", "groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
-            del config[key]
-        return dict(config, depth_multiplier=self.depth_multiplier,
-                    depthwise_initializer=initializers.serialize(self.kernel_initializer),
-                    depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
-                    depthwise_constraint=constraints.serialize(self.kernel_constraint))
+        del config["filters"]
+        return config
 
 
 @register
@@ -284,7 +300,7 @@ class DepthwiseConv2D(_DepthwiseConv):
     _rank = 2
 
 
-class _SeparableConv(_BaseConv):
+class _SeparableConv(_Depthwise):
     _kind = "separable"
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
@@ -295,10 +311,7 @@ class _SeparableConv(_BaseConv):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
                          depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
                          activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        if not isinstance(depth_multiplier, int) or isinstance(depth_multiplier, bool) or depth_multiplier <= 0:
-            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, got "
-                             f"{depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
+        self._set_depth_multiplier(depth_multiplier)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
@@ -317,29 +330,12 @@ class _SeparableConv(_BaseConv):
 
     def call(self, inputs):
         act, after = self._fused()
-        if self._rank == 2:
-            y = ops.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, self.bias,
-                                     strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate,
-                                     data_format=self.data_format, activation=act)
-        else:
-            axis = 1 if self.data_format == "channels_last" else 2
-            y = ops.separable_conv2d(ops.expand_dims(inputs, axis), ops.expand_dims(self.depthwise_kernel, 0),
-                                     ops.expand_dims(self.pointwise_kernel, 0), self.bias, strides=(1,) + self.strides,
-                                     padding=self.padding, dilation_rate=(1,) + self.dilation_rate,
-                                     data_format=self.data_format, activation=act)
-            y = ops.squeeze(y, axis)
-        return self._finish(y, after)
+        kernels = [self.depthwise_kernel, self.pointwise_kernel]
+        return self._finish(self._as_2d(ops.separable_conv2d, inputs, kernels, act), after)
 
     def get_config(self):
-        config = super().get_config()
-        for key in ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
-            del config[key]
-        return dict(config, depth_multiplier=self.depth_multiplier,
-                    depthwise_initializer=initializers.serialize(self.kernel_initializer),
-                    pointwise_initializer=initializers.serialize(self.pointwise_initializer),
-                    depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
+        return dict(super().get_config(), pointwise_initializer=initializers.serialize(self.pointwise_initializer),
                     pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
-                    depthwise_constraint=constraints.serialize(self.kernel_constraint),
                     pointwise_constraint=constraints.serialize(self.pointwise_constraint))
 
 
